@@ -1,0 +1,131 @@
+"""Output for people (rich tables) and for scripts (``--json``, ``--csv``).
+
+Commands build plain rows (dicts) and hand them here; nothing else in the CLI prints
+tables. rich is imported only when a table is printed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+import click
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Make ``value`` JSON-serialisable: datetimes as ISO 8601, NaN/inf as null, attrs
+    classes and numpy scalars converted."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "__attrs_attrs__"):
+        import attrs
+
+        return to_jsonable(attrs.asdict(value, recurse=False))
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return to_jsonable(value.item())
+    if hasattr(value, "tolist"):
+        return to_jsonable(value.tolist())
+    return str(value)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return ""
+        return f"{value:.6g}" if abs(value) < 1e6 else f"{value:.6e}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
+    return str(value)
+
+
+def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, *,
+                title: str | None = None, empty: str = "Nothing to show.",
+                formatters: Mapping[str, Callable[[Any], str]] | None = None) -> None:
+    """A readable table; ``columns`` picks and orders the keys (default: all, in order)."""
+    if not rows:
+        click.echo(empty)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    columns = list(columns or dict.fromkeys(k for row in rows for k in row))
+    formatters = formatters or {}
+    table = Table(title=title, show_lines=False, header_style="bold", title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*[(formatters[c](row.get(c)) if c in formatters else _cell(row.get(c))) for c in columns])
+    Console(soft_wrap=False).print(table)
+
+
+def print_record(record: Mapping[str, Any], *, title: str | None = None) -> None:
+    """A key/value view of one record (``show`` commands)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_header=False, title_justify="left", box=None, padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in record.items():
+        if value is None or value == [] or value == {}:
+            continue
+        table.add_row(key, _cell(value))
+    Console(soft_wrap=False).print(table)
+
+
+def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], stream: Any = None) -> None:
+    writer = csv.DictWriter(stream or sys.stdout, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+
+
+@contextmanager
+def progress(total: int | None, description: str, *, enabled: bool = True) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr; yields ``advance(n)``. Hidden when not a terminal or when
+    ``enabled`` is False (``--json``)."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def confirm(question: str, assume_yes: bool) -> None:
+    """Ask; abort unless confirmed. ``assume_yes`` (``--yes``) skips the question."""
+    if assume_yes:
+        return
+    if not sys.stdin.isatty():
+        raise click.UsageError(f"{question} Refusing without --yes when not run interactively.")
+    click.confirm(question, abort=True)

@@ -1,0 +1,87 @@
+"""Typed extra values: number, string, boolean, datetime.
+
+Python values keep their type; text (from a CSV cell or ``--extra KEY=VALUE``) is read as a
+number if it is one, a boolean if it is ``true``/``false``, a datetime if it is an ISO 8601
+date or time, and a string otherwise. Each is stored in a typed column so that filters and
+sorting compare numbers as numbers and times as times.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
+
+NUMBER, STRING, BOOLEAN, DATETIME = "number", "string", "boolean", "datetime"
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
+_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+class TypedValue(NamedTuple):
+    type: str
+    text: str
+    num: float | None = None
+    flag: bool | None = None
+    time: datetime | None = None
+
+    @property
+    def value(self) -> Any:
+        if self.type == NUMBER:
+            return self.num
+        if self.type == BOOLEAN:
+            return self.flag
+        if self.type == DATETIME:
+            return self.time
+        return self.text
+
+
+def parse_datetime(text: str) -> datetime:
+    text = text.strip().replace(" ", "T", 1)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def typed(value: Any, as_type: str | None = None) -> TypedValue:
+    """The typed form of ``value``; ``as_type`` forces a type (and raises ValueError when
+    the value is not of it)."""
+    if as_type is not None:
+        return _as(value, as_type)
+    if isinstance(value, bool):
+        return TypedValue(BOOLEAN, "true" if value else "false", flag=value)
+    if isinstance(value, (int, float)):
+        number = float(value)
+        if not math.isfinite(number):
+            return TypedValue(STRING, str(value))
+        return TypedValue(NUMBER, repr(value) if isinstance(value, float) else str(value), num=number)
+    if isinstance(value, datetime):
+        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return TypedValue(DATETIME, aware.isoformat(), time=aware)
+    if isinstance(value, date):
+        aware = datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return TypedValue(DATETIME, value.isoformat(), time=aware)
+    text = str(value).strip()
+    if _NUMBER.match(text):
+        return TypedValue(NUMBER, text, num=float(text))
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return TypedValue(BOOLEAN, lowered, flag=lowered == "true")
+    if _ISO.match(text):
+        try:
+            return TypedValue(DATETIME, text, time=parse_datetime(text))
+        except ValueError:
+            pass
+    return TypedValue(STRING, text)
+
+
+def _as(value: Any, as_type: str) -> TypedValue:
+    if as_type == STRING:
+        return TypedValue(STRING, str(value))
+    guessed = typed(value)
+    if guessed.type == as_type:
+        return guessed
+    if as_type == NUMBER and guessed.type == BOOLEAN:
+        raise ValueError(f"{value!r} is not a number")
+    raise ValueError(f"{value!r} is not a {as_type}")

@@ -1,0 +1,26 @@
+"""The SQLAlchemy models. Importing this package registers every table on ``Base.metadata``."""
+
+from tomcore.store.base import Base
+from tomcore.store.models.alerts import *  # noqa: F403
+from tomcore.store.models.data import DataProductRow, PhotometryRow
+from tomcore.store.models.observations import ObservationRecordRow, ObservationStatusRow
+from tomcore.store.models.targets import (
+    TargetExtraRow,
+    TargetListMemberRow,
+    TargetListRow,
+    TargetNameRow,
+    TargetRow,
+)
+
+__all__ = [
+    "Base",
+    "DataProductRow",
+    "ObservationRecordRow",
+    "ObservationStatusRow",
+    "PhotometryRow",
+    "TargetExtraRow",
+    "TargetListMemberRow",
+    "TargetListRow",
+    "TargetNameRow",
+    "TargetRow",
+]
