@@ -172,3 +172,59 @@ class Tom:
         from tomcore.services.matcher import Matcher
 
         return Matcher(self)
+
+    # The services below are filled in by their areas; each module is imported on first use.
+
+    @cached_property
+    def lists(self) -> Any:
+        from tomcore.services.lists import ListService
+
+        return ListService(self)
+
+    @cached_property
+    def alerts(self) -> Any:
+        from tomcore.services.alerts import AlertService
+
+        return AlertService(self)
+
+    @cached_property
+    def catalogs(self) -> Any:
+        from tomcore.services.catalogs import CatalogService
+
+        return CatalogService(self)
+
+    @cached_property
+    def observations(self) -> Any:
+        from tomcore.services.observations import ObservationService
+
+        return ObservationService(self)
+
+    @cached_property
+    def cadences(self) -> Any:
+        from tomcore.services.cadences import CadenceService
+
+        return CadenceService(self)
+
+    @cached_property
+    def notify(self) -> Any:
+        from tomcore.services.notify import NotificationService
+
+        return NotificationService(self)
+
+    @cached_property
+    def storage(self) -> Any:
+        from tomcore.services.storage import StorageService
+
+        return StorageService(self)
+
+    @cached_property
+    def data(self) -> Any:
+        from tomcore.services.data import DataService
+
+        return DataService(self)
+
+    @cached_property
+    def planning(self) -> Any:
+        from tomcore.services.planning import PlanningService
+
+        return PlanningService(self)

@@ -25,6 +25,20 @@ CORE_COMMANDS: dict[str, str] = {
     "config": "tomcore.cli.config:config_group",
     "db": "tomcore.cli.db:db_group",
     "plugins": "tomcore.cli.plugins:plugins_command",
+    "plugin": "tomcore.cli.plugin_new:plugin_group",
+    "targets": "tomcore.cli.targets:targets_group",
+    "lists": "tomcore.cli.lists:lists_group",
+    "alerts": "tomcore.cli.alerts:alerts_group",
+    "catalog": "tomcore.cli.catalog:catalog_group",
+    "facilities": "tomcore.cli.facilities:facilities_group",
+    "observe": "tomcore.cli.observe:observe_command",
+    "observations": "tomcore.cli.observations:observations_group",
+    "templates": "tomcore.cli.templates:templates_group",
+    "cadence": "tomcore.cli.cadence:cadence_group",
+    "run": "tomcore.cli.run:run_command",
+    "data": "tomcore.cli.data:data_group",
+    "plot": "tomcore.cli.plot:plot_group",
+    "plan": "tomcore.cli.plan:plan_command",
 }
 
 
@@ -35,9 +49,6 @@ class TomGroup(click.Group):
         super().__init__(*args, **kwargs)
         self.lazy = dict(lazy or {})
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*self.lazy, *self.commands})
-
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.commands:
             return self.commands[name]
@@ -45,9 +56,18 @@ class TomGroup(click.Group):
         if target is None:
             return None
         module_name, attr = target.split(":")
-        command: click.Command = getattr(importlib.import_module(module_name), attr)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            return None  # a command group not built yet in this checkout
+        command: click.Command = getattr(module, attr)
         self.commands[name] = command
         return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name in {*self.lazy, *self.commands} if self.get_command(ctx, name) is not None)
 
 
 def build_cli() -> TomGroup:
