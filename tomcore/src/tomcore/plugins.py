@@ -254,7 +254,7 @@ class PluginHost:
             if hook_name.startswith("_") or not isinstance(caller, pluggy.HookCaller) or caller.has_spec():
                 continue
             for impl in caller.get_hookimpls():
-                if impl.hookimpl_opts.get("optionalhook"):
+                if getattr(impl, "optionalhook", False):
                     continue
                 self.report(PluginProblem(
                     impl.plugin_name, "validate",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from tomcore.cli.context import get_tom
@@ -34,7 +36,7 @@ def config_show(section: str | None, as_json: bool) -> None:
     for name in tom.settings.table("plugins"):
         plugin_sections.setdefault(name, ())
     rows = [
-        {"section": ("plugins." if r.plugin else "") + r.section, "key": r.key, "value": r.display_value,
+        {"section": ("plugins." if r.plugin else "") + r.section, "key": r.key, "value": _shown(tom, r),
          "source": r.source, "help": r.setting.help}
         for r in tom.settings.effective(plugin_sections)
         if section is None or r.section == section or f"plugins.{r.section}" == section
@@ -44,3 +46,15 @@ def config_show(section: str | None, as_json: bool) -> None:
         return
     click.echo(f"TOM home: {tom.home or '(none: defaults and environment only)'}")
     print_table(rows, ["section", "key", "value", "source"])
+
+
+def _shown(tom: Any, resolved: Any) -> Any:
+    """The value to show; the database and storage defaults are shown as what they resolve to."""
+    from tomcore.config import mask_text
+
+    if resolved.value is None and not resolved.plugin and resolved.key == "url" and tom.home is not None:
+        if resolved.section == "database":
+            return mask_text(tom.database_url)
+        if resolved.section == "storage":
+            return tom.storage_url
+    return resolved.display_value

@@ -48,8 +48,16 @@ class Component:
     #: The configuration section; defaults to ``name``.
     config_section: ClassVar[str | None] = None
 
-    config: SectionView
     plugin_name: str = ""
+    _config: SectionView | None = None
+
+    @property
+    def config(self) -> SectionView:
+        """The effective values of this component's settings (bound at registration)."""
+        if self._config is None:
+            raise RuntimeError(f"{type(self).__name__} {self.name!r} has no configuration yet: it is bound "
+                               "when a TOM collects its plugins (tom.components...)")
+        return self._config
 
     @property
     def display_name(self) -> str:
@@ -61,7 +69,7 @@ class Component:
 
     def bind(self, config: SectionView, plugin_name: str) -> None:
         """Called by the core after registration. Override to set up, but call super()."""
-        self.config = config
+        self._config = config
         self.plugin_name = plugin_name
 
     def http_client(self, base_url: str, *, service: str | None = None, **options: Any) -> HttpClient:
