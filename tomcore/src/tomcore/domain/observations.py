@@ -13,7 +13,12 @@ class Site:
     """An observatory site, used by facilities and the planner.
 
     :param code: short code (``ogg``, ``lsc``); unique within a facility.
-    :param latitude, longitude: degrees (east positive); ``elevation`` metres.
+    :param latitude, longitude: degrees (geodetic, east positive); ``elevation`` metres.
+    :param ha_limits: the hour angles (hours, east negative) the mount can reach, e.g.
+        ``(-4.6, 4.6)`` for the LCO 1 m telescopes; None when it has no such limit. The
+        planner treats a target outside them as not observable.
+    :param min_altitude: the lowest altitude (degrees) the telescope points to, when it is
+        above the horizon; None for none.
     """
 
     code: str
@@ -22,6 +27,8 @@ class Site:
     longitude: float
     elevation: float
     facility: str | None = None
+    ha_limits: tuple[float, float] | None = None
+    min_altitude: float | None = None
 
 
 @attrs.define(kw_only=True)
