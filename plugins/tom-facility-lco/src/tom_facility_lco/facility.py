@@ -8,6 +8,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import IO, Any, ClassVar
 
+from tom_facility_lco.client import LCOClient, parse_time
+from tom_facility_lco.params import DEFAULT_INSTRUMENT, OBSERVATION_TYPES, SPECTRA
+from tom_facility_lco.sites import SITES
 from tomcore.config import Setting
 from tomcore.contracts.facilities import (
     Facility,
@@ -20,10 +23,6 @@ from tomcore.contracts.facilities import (
 from tomcore.domain.observations import Site
 from tomcore.domain.targets import Target
 from tomcore.errors import ServiceError, ValidationError
-
-from tom_facility_lco.client import LCOClient, parse_time
-from tom_facility_lco.params import DEFAULT_INSTRUMENT, OBSERVATION_TYPES, SPECTRA
-from tom_facility_lco.sites import SITES
 
 log = logging.getLogger("tom_facility_lco")
 

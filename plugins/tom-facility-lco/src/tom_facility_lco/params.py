@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tomcore.contracts.base import Param
-
 from tom_facility_lco.sites import SITE_TABLE
+from tomcore.contracts.base import Param
 
 IMAGING = "IMAGING"
 SPECTRA = "SPECTRA"

@@ -8,11 +8,10 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from tomcore.domain.targets import Target
-from tomcore.errors import ValidationError
-
 from tom_facility_lco.client import iso
 from tom_facility_lco.params import IMAGING, SPECTRA
+from tomcore.domain.targets import Target
+from tomcore.errors import ValidationError
 
 NAME_LIMIT = 50
 

@@ -2,6 +2,10 @@
 
 Latitudes and longitudes are geodetic degrees (east positive), elevations metres above sea
 level. (The TOM Toolkit's table puts Teide at latitude 20.3; the observatory is at 28.3 N.)
+
+The mount limits are those of the 1 m telescopes, most of the network: hour angle within
+±4.6 h (tom_base #752: ignoring them shows targets as observable when they are not) and
+nothing below 15 degrees of altitude.
 """
 
 from __future__ import annotations
@@ -20,7 +24,12 @@ SITE_TABLE: dict[str, tuple[str, float, float, float]] = {
     "tfn": ("Teide Observatory", 28.3004, -16.5117, 2390.0),
 }
 
+#: Hour-angle limits (hours) and lowest altitude (degrees) of the 1 m mounts.
+HA_LIMITS = (-4.6, 4.6)
+MIN_ALTITUDE = 15.0
+
 SITES: tuple[Site, ...] = tuple(
-    Site(code=code, name=name, latitude=lat, longitude=lon, elevation=elev, facility=FACILITY)
+    Site(code=code, name=name, latitude=lat, longitude=lon, elevation=elev, facility=FACILITY,
+         ha_limits=HA_LIMITS, min_altitude=MIN_ALTITUDE)
     for code, (name, lat, lon, elev) in SITE_TABLE.items()
 )
