@@ -53,7 +53,7 @@ def existing_keys(session: Session, target_ids: Iterable[int]) -> set[tuple[int,
         keys.update(session.execute(
             select(PhotometryRow.target_id, PhotometryRow.source, PhotometryRow.band, PhotometryRow.time)
             .where(PhotometryRow.target_id.in_(ids[start:start + CHUNK]))
-        ).tuples())
+        ).all())
     return keys
 
 
