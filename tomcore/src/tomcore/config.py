@@ -120,6 +120,10 @@ CORE_SETTINGS: dict[str, tuple[Setting, ...]] = {
     "matcher": (
         Setting("radius_arcsec", 2.0, "float", help="Two targets closer than this are the same object."),
     ),
+    "alerts": (
+        Setting("since_overlap_hours", 24.0, "float", help="A saved query's run asks brokers for data newer than "
+                "the start of its last successful run less this many hours (brokers publish late alerts)."),
+    ),
     "http": (
         Setting("timeout", 30.0, "float", help="Seconds to wait for a service's answer."),
         Setting("connect_timeout", 10.0, "float", help="Seconds to wait for a connection."),

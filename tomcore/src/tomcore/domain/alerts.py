@@ -1,4 +1,11 @@
-"""Alerts as brokers hand them to the core."""
+"""Alerts as brokers hand them to the core, and what ingesting them did.
+
+A broker yields :class:`AlertPage` objects of :class:`Alert`; the core turns each alert into
+a target (through the one matcher) with its light curve, one page per transaction, and
+reports each page as an :class:`AlertIngestReport` (the ``on_alerts_ingested`` event), a
+whole ingest as an :class:`IngestSummary`, and a run of a saved query as a
+:class:`QueryRunSummary`.
+"""
 
 from __future__ import annotations
 
@@ -57,6 +64,8 @@ class AlertPage:
 
     alerts: list[Alert] = attrs.Factory(list)
     problems: list[str] = attrs.Factory(list)
+    #: How many results the whole query has, when the broker says (for progress bars).
+    total: int | None = None
 
 
 @attrs.define(kw_only=True)
@@ -71,3 +80,91 @@ class AlertIngestReport:
     unchanged: list[Target] = attrs.Factory(list)
     points_added: int = 0
     problems: list[str] = attrs.Factory(list)
+    #: The target each alert went to: object id -> target id (skipped alerts are absent).
+    target_ids: dict[str, int] = attrs.Factory(dict)
+
+
+@attrs.define(kw_only=True)
+class IngestSummary:
+    """What a whole ingest (every page of a query) did. ``targets_*`` count distinct
+    targets: a target that got only new photometry counts as updated."""
+
+    broker: str
+    query_name: str | None = None
+    pages: int = 0
+    alerts: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    points_added: int = 0
+    problems: list[str] = attrs.Factory(list)
+
+    def add(self, report: AlertIngestReport, received: int, skipped: int) -> None:
+        self.pages += 1
+        self.alerts += received
+        self.created += len(report.created)
+        self.updated += len(report.updated)
+        self.unchanged += len(report.unchanged)
+        self.skipped += skipped
+        self.points_added += report.points_added
+        self.problems.extend(report.problems)
+
+    def describe(self) -> str:
+        """``"120 alerts: 100 created, 15 updated, 5 unchanged; 2400 new points"``."""
+        text = (f"{self.alerts} alerts: {self.created} created, {self.updated} updated, "
+                f"{self.unchanged} unchanged; {self.points_added} new points")
+        if self.skipped:
+            text += f"; {self.skipped} skipped"
+        return text
+
+
+@attrs.define(kw_only=True)
+class SavedQuery:
+    """A named broker query kept in the TOM, run by ``tom alerts run`` and ``tom run``.
+
+    :param since: the time the next run asks for new data from (the start of the last run
+        that finished, less the overlap), when the broker supports it.
+    """
+
+    id: int
+    name: str
+    broker: str
+    parameters: dict[str, Any]
+    created: datetime | None = None
+    modified: datetime | None = None
+    last_run: datetime | None = None
+    last_status: str | None = None
+    last_success: datetime | None = None
+    last_summary: str | None = None
+
+
+@attrs.define(kw_only=True)
+class QueryRunSummary:
+    """One run of a saved query: when, what it asked for, what it ingested.
+
+    :param status: ``ok``, ``failed`` (the broker gave up or the query was rejected; what
+        was ingested before stays), or ``running`` (still going, or interrupted).
+    :param since: the time filter sent, when the broker supports one.
+    """
+
+    name: str
+    broker: str
+    run_id: int | None = None
+    status: str = "running"
+    started: datetime | None = None
+    finished: datetime | None = None
+    since: datetime | None = None
+    pages: int = 0
+    alerts: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    points_added: int = 0
+    problems: list[str] = attrs.Factory(list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"

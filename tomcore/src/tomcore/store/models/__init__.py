@@ -1,7 +1,7 @@
 """The SQLAlchemy models. Importing this package registers every table on ``Base.metadata``."""
 
 from tomcore.store.base import Base
-from tomcore.store.models.alerts import *  # noqa: F403
+from tomcore.store.models.alerts import AlertQueryRow, AlertQueryRunRow, AlertQueryRunTargetRow
 from tomcore.store.models.data import DataProductRow, PhotometryRow
 from tomcore.store.models.observations import ObservationRecordRow, ObservationStatusRow
 from tomcore.store.models.targets import (
@@ -13,6 +13,9 @@ from tomcore.store.models.targets import (
 )
 
 __all__ = [
+    "AlertQueryRow",
+    "AlertQueryRunRow",
+    "AlertQueryRunTargetRow",
     "Base",
     "DataProductRow",
     "ObservationRecordRow",

@@ -1,0 +1,220 @@
+"""Alert ingestion: one page of broker alerts into targets and photometry, in one transaction.
+
+For each page the :class:`PageIngester`
+
+1. fetches the light curves the alerts lack (HTTP, concurrently, *outside* any
+   transaction); an unreadable light curve is reported with its object id and skipped;
+2. checks each alert's target (a NaN or out-of-range position is reported with the object
+   id and the alert skipped);
+3. in ONE transaction: saves the targets through the one matcher
+   (``TargetService.save(on_duplicate="update", overwrite=False)``: an existing target
+   matched by name, alias or position keeps its own fields and gains the broker's id as an
+   alias and any extras it lacks; otherwise a target is created), stores the light curves as
+   typed photometry with provenance (source = broker, source_id = object id, the saved
+   query's name, the ingest time; a point already stored is left out) and, for a saved
+   query's run, what each alert did and the run's counts;
+4. after the commit, fires ``on_targets_created``/``on_targets_updated``,
+   ``on_alerts_ingested`` (once per page) and ``on_reduced_data_saved`` (the new points).
+
+So an interrupted run loses no committed page, a rerun completes it, and running the same
+query twice adds nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from tomcore.domain.alerts import Alert, AlertIngestReport, AlertPage
+from tomcore.domain.data import PhotometryPoint, ReducedDataBatch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.orm import Session
+
+    from tomcore.app import Tom
+    from tomcore.contracts.brokers import Broker
+    from tomcore.domain.targets import Target
+    from tomcore.services.targets import SaveReport
+
+
+def _problem_text(errors: dict[str, list[str]]) -> str:
+    return "; ".join(f"{field} {', '.join(reasons)}" if field != "_" else ", ".join(reasons)
+                     for field, reasons in errors.items())
+
+
+class PageIngester:
+    """Ingest pages of one broker's alerts into a TOM.
+
+    :param query_name: the saved query's name, recorded on every photometry point.
+    :param run_id: the saved query's run to record each alert and the counts in.
+    :param fetch_light_curves: fetch the light curves of alerts that come without one.
+    """
+
+    def __init__(self, tom: Tom, broker: Broker, *, query_name: str | None = None, run_id: int | None = None,
+                 fetch_light_curves: bool = True) -> None:
+        self.tom = tom
+        self.broker = broker
+        self.query_name = query_name
+        self.run_id = run_id
+        self.fetch_light_curves = fetch_light_curves
+
+    def ingest(self, page: AlertPage) -> tuple[AlertIngestReport, int, int]:
+        """Ingest one page; return its report, how many records it had, and how many were skipped (records
+        the broker could not read, and alerts that could not become targets)."""
+        problems = list(page.problems)
+        received = len(page.alerts) + len(page.problems)
+        alerts: list[Alert] = list({a.object_id: a for a in reversed(page.alerts)}.values())[::-1]
+        if self.fetch_light_curves:
+            missing = [a.object_id for a in alerts if a.light_curve is None]
+            if missing:
+                curves = self.broker.light_curves(missing)
+                problems.extend(curves.problems)
+                for alert in alerts:
+                    if alert.light_curve is None and alert.object_id in curves.points:
+                        alert.light_curve = curves.points[alert.object_id]
+        kept: list[Alert] = []
+        targets: list[Target] = []
+        for alert in alerts:
+            target = alert.to_target()
+            errors = target.problems()
+            if errors:
+                problems.append(f"{alert.object_id}: skipped: {_problem_text(errors)}")
+                continue
+            kept.append(alert)
+            targets.append(target)
+        skipped = len(page.problems) + len(page.alerts) - len(kept)
+        report = AlertIngestReport(broker=self.broker.name, query_name=self.query_name, alerts=kept, problems=problems)
+        if not kept:
+            self._record_empty(report, received, skipped)
+            self.tom.emit("on_alerts_ingested", report=report)
+            return report, received, skipped
+
+        with self.tom.db.session() as session:
+            saved = self.tom.targets.save(
+                targets, on_duplicate="update", overwrite=False, skip_invalid=True, source=self.broker.name,
+                labels=[a.object_id for a in kept], session=session,
+            )
+            target_of = self._targets_of(saved, kept, report)
+            points: dict[int, list[PhotometryPoint]] = defaultdict(list)
+            for alert in kept:
+                tid = target_of.get(alert.object_id)
+                if tid is not None and alert.light_curve:
+                    points[tid].extend(alert.light_curve)
+            added = self._insert_points(session, points)
+            self._classify(report, saved, target_of, added)
+            report.target_ids = target_of
+            skipped += len(kept) - len(target_of)
+            if self.run_id is not None:
+                self._record_run(session, report, received, skipped, added)
+        self._emit(saved, report, added)
+        return report, received, skipped
+
+    # -- steps -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _targets_of(saved: SaveReport, alerts: list[Alert], report: AlertIngestReport) -> dict[str, int]:
+        """Object id -> target id; alerts the save refused become problems."""
+        result: dict[str, int] = {}
+        outcomes = saved.outcomes
+        for outcome, alert in zip(outcomes, alerts, strict=True):
+            root = outcome
+            seen = 0
+            while root.target is None and root.duplicate_of is not None and seen < len(outcomes):
+                root = outcomes[root.duplicate_of]
+                seen += 1
+            if root.target is not None and root.target.id is not None:
+                result[alert.object_id] = root.target.id
+            elif outcome.action == "error":
+                report.problems.append(f"{alert.object_id}: skipped: {_problem_text(outcome.errors)}")
+            else:
+                report.problems.append(f"{alert.object_id}: skipped: not saved ({outcome.action})")
+        return result
+
+    def _insert_points(self, session: Session, points: dict[int, list[PhotometryPoint]]) -> dict[int, list[PhotometryPoint]]:
+        from tomcore.services.photometry import insert_points
+
+        if not points:
+            return {}
+        return insert_points(session, points, query_name=self.query_name, now=self.tom.now())
+
+    @staticmethod
+    def _classify(report: AlertIngestReport, saved: SaveReport, target_of: dict[str, int],
+                  added: dict[int, list[PhotometryPoint]]) -> None:
+        """Distinct targets as created, updated (fields, names, extras or new points) or
+        unchanged."""
+        wanted = set(target_of.values())
+        done: set[int] = set()
+        for target in saved.created:
+            if target.id in wanted and target.id not in done:
+                report.created.append(target)
+                done.add(target.id)  # type: ignore[arg-type]
+        for target in saved.updated:
+            if target.id in wanted and target.id not in done:
+                report.updated.append(target)
+                done.add(target.id)  # type: ignore[arg-type]
+        for target in saved.unchanged:
+            if target.id in wanted and target.id not in done:
+                (report.updated if added.get(target.id) else report.unchanged).append(target)  # type: ignore[arg-type]
+                done.add(target.id)  # type: ignore[arg-type]
+        report.points_added = sum(len(p) for p in added.values())
+
+    def _record_run(self, session: Session, report: AlertIngestReport, received: int, skipped: int,
+                    added: dict[int, list[PhotometryPoint]]) -> None:
+        from sqlalchemy import insert
+
+        from tomcore.store.models import AlertQueryRunTargetRow
+
+        action = {t.id: "created" for t in report.created}
+        action.update({t.id: "updated" for t in report.updated})
+        action.update({t.id: "unchanged" for t in report.unchanged})
+        per_object: dict[str, int] = defaultdict(int)
+        for points in added.values():
+            for point in points:
+                if point.source_id:
+                    per_object[point.source_id] += 1
+        rows = [{"run_id": self.run_id, "target_id": tid, "object_id": oid, "action": action.get(tid, "unchanged"),
+                 "points_added": per_object.get(oid, 0)} for oid, tid in report.target_ids.items()]
+        if rows:
+            session.execute(insert(AlertQueryRunTargetRow), rows)
+        self._add_counts(session, report, received, skipped)
+
+    def _add_counts(self, session: Session, report: AlertIngestReport, received: int, skipped: int) -> None:
+        from sqlalchemy import select
+
+        from tomcore.store.models import AlertQueryRunRow
+
+        run = session.execute(select(AlertQueryRunRow).where(AlertQueryRunRow.id == self.run_id)).scalar_one()
+        run.pages += 1
+        run.alerts += received
+        run.created_count += len(report.created)
+        run.updated_count += len(report.updated)
+        run.unchanged_count += len(report.unchanged)
+        run.skipped_count += skipped
+        run.points_added += report.points_added
+        if report.problems:
+            run.problems = [*(run.problems or []), *report.problems][-200:]
+
+    def _record_empty(self, report: AlertIngestReport, received: int, skipped: int) -> None:
+        if self.run_id is None:
+            return
+        with self.tom.db.session() as session:
+            self._add_counts(session, report, received, skipped)
+
+    def _emit(self, saved: SaveReport, report: AlertIngestReport, added: dict[int, list[PhotometryPoint]]) -> None:
+        self.tom.targets.emit(saved)
+        self.tom.emit("on_alerts_ingested", report=report)
+        if added:
+            names = {t.id: t.name for t in (*report.created, *report.updated, *report.unchanged) if t.id is not None}
+            batch = ReducedDataBatch(
+                kind="photometry", counts={tid: len(p) for tid, p in added.items()},
+                target_names={tid: names.get(tid, "") for tid in added}, source=self.broker.name,
+                query_name=self.query_name, photometry=added,
+            )
+            self.tom.emit("on_reduced_data_saved", batch=batch)
+
+
+def summary_row(summary: Any) -> dict[str, Any]:
+    """A flat row of an :class:`IngestSummary` or :class:`QueryRunSummary` for tables."""
+    return {k: getattr(summary, k, None) for k in (
+        "name", "broker", "status", "started", "since", "pages", "alerts", "created", "updated", "unchanged",
+        "skipped", "points_added", "error")}
