@@ -48,6 +48,16 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False))
 
 
+def _console() -> Any:
+    """A rich console on stdout; when stdout is not a terminal, wide enough never to wrap
+    a row, so that piped output stays one line per record (grep, less -S)."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console(soft_wrap=False)
+    return Console(soft_wrap=False, width=1000, color_system=None)
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -71,22 +81,22 @@ def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None
     if not rows:
         click.echo(empty)
         return
-    from rich.console import Console
+    from rich import box
     from rich.table import Table
 
     columns = list(columns or dict.fromkeys(k for row in rows for k in row))
     formatters = formatters or {}
-    table = Table(title=title, show_lines=False, header_style="bold", title_justify="left")
+    table = Table(title=title, show_lines=False, header_style="bold", title_justify="left",
+                  box=box.HEAVY_HEAD if sys.stdout.isatty() else box.SIMPLE_HEAD)
     for column in columns:
         table.add_column(column)
     for row in rows:
         table.add_row(*[(formatters[c](row.get(c)) if c in formatters else _cell(row.get(c))) for c in columns])
-    Console(soft_wrap=False).print(table)
+    _console().print(table)
 
 
 def print_record(record: Mapping[str, Any], *, title: str | None = None) -> None:
     """A key/value view of one record (``show`` commands)."""
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title, show_header=False, title_justify="left", box=None, padding=(0, 2))
@@ -96,7 +106,7 @@ def print_record(record: Mapping[str, Any], *, title: str | None = None) -> None
         if value is None or value == [] or value == {}:
             continue
         table.add_row(key, _cell(value))
-    Console(soft_wrap=False).print(table)
+    _console().print(table)
 
 
 def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], stream: Any = None) -> None:
