@@ -59,7 +59,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     install_all(session)
-    session.run("mypy", "tomcore/src/tomcore")
+    session.run("mypy", "--config-file", "tomcore/pyproject.toml", "tomcore/src/tomcore")
 
 
 @nox.session

@@ -57,7 +57,7 @@ class _CappedRetry(Retry):
     def new(self, **kw: Any) -> _CappedRetry:
         retry = super().new(**kw)
         retry.max_retry_after = self.max_retry_after
-        return retry  # type: ignore[return-value]
+        return retry
 
     def get_retry_after(self, response: Any) -> float | None:
         value = super().get_retry_after(response)

@@ -189,7 +189,7 @@ class PluginHost:
             return False
         if builtin:
             self.builtin_names.add(name)
-        self.modules[name] = module or getattr(plugin, "__name__", type(plugin).__name__)
+        self.modules[name] = module or str(getattr(plugin, "__name__", type(plugin).__name__))
         self._registries.clear()
         return True
 

@@ -100,7 +100,8 @@ def build_cli() -> TomGroup:
 
             logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
 
-    return cli  # type: ignore[return-value]
+    assert isinstance(cli, TomGroup)
+    return cli
 
 
 def make_cli(state: CliState) -> TomGroup:

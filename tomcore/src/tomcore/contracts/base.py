@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -130,7 +130,7 @@ def _parse_bool(value: Any) -> bool:
     raise ValueError("must be true or false")
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[Any], Any]] = {
     "str": str,
     "int": lambda v: int(str(v).strip()) if not isinstance(v, int) or isinstance(v, bool) else v,
     "float": _parse_float,

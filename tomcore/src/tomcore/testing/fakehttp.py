@@ -112,7 +112,7 @@ class JsonApp:
         except NotFound:
             return self.not_found(request)
         except HTTPException as exc:  # includes the 308 redirect of slash-less paths
-            return exc.get_response(request.environ)  # type: ignore[return-value]
+            return exc.get_response(request.environ)
         result = self.handlers[endpoint](request, **values)
         if isinstance(result, Response):
             return result
@@ -155,7 +155,7 @@ def start(app: Any, host: str = "127.0.0.1", port: int = 0) -> FakeService:
     """Start serving ``app`` in a daemon thread; stop it with ``service.stop()``."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server(host, port, app, threaded=True)
-    server.daemon_threads = True
+    server.daemon_threads = True  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, name=f"fake-{type(app).__name__}", daemon=True)
     thread.start()
     return FakeService(app, host, server.server_port, server, thread)

@@ -7,6 +7,7 @@ connection in ``config.attributes["connection"]``.
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from tomcore.store.models import Base
 
@@ -19,7 +20,10 @@ def run_migrations_online() -> None:
     if connection is None:
         from tomcore.store.db import make_engine
 
-        engine = make_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        if not url:
+            raise SystemExit("no database: run migrations through `tom db upgrade`")
+        engine = make_engine(url)
         with engine.connect() as connection:
             _run(connection)
             connection.commit()
@@ -27,7 +31,7 @@ def run_migrations_online() -> None:
     _run(connection)
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
