@@ -124,6 +124,11 @@ CORE_SETTINGS: dict[str, tuple[Setting, ...]] = {
         Setting("since_overlap_hours", 24.0, "float", help="A saved query's run asks brokers for data newer than "
                 "the start of its last successful run less this many hours (brokers publish late alerts)."),
     ),
+    "notify": (
+        Setting("enabled", True, "bool", help="Send notifications (false mutes every channel)."),
+        Setting("digest_after", 5, "int", help="More notifications than this for one channel at once are "
+                "sent as one digest."),
+    ),
     "http": (
         Setting("timeout", 30.0, "float", help="Seconds to wait for a service's answer."),
         Setting("connect_timeout", 10.0, "float", help="Seconds to wait for a connection."),

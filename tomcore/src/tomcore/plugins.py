@@ -36,6 +36,8 @@ ENTRY_POINT_GROUP = "tom"
 
 #: The core's own plugins, registered on the same manager as third-party ones.
 BUILTIN_PLUGINS: tuple[str, ...] = (
+    "tomcore.builtins.notifiers",
+    "tomcore.builtins.notifications",
 )
 
 #: Kinds of registered objects: kind -> (hook name, singular noun).

@@ -3,7 +3,16 @@
 from tomcore.store.base import Base
 from tomcore.store.models.alerts import AlertQueryRow, AlertQueryRunRow, AlertQueryRunTargetRow
 from tomcore.store.models.data import DataProductRow, PhotometryRow
-from tomcore.store.models.observations import ObservationRecordRow, ObservationStatusRow
+from tomcore.store.models.observations import (
+    CadenceEpochRow,
+    CadenceRow,
+    NotificationLogRow,
+    ObservationGroupRow,
+    ObservationRecordRow,
+    ObservationStatusRow,
+    ObservationTemplateRow,
+    RunnerStepRow,
+)
 from tomcore.store.models.targets import (
     TargetExtraRow,
     TargetListMemberRow,
@@ -17,10 +26,16 @@ __all__ = [
     "AlertQueryRunRow",
     "AlertQueryRunTargetRow",
     "Base",
+    "CadenceEpochRow",
+    "CadenceRow",
     "DataProductRow",
+    "NotificationLogRow",
+    "ObservationGroupRow",
     "ObservationRecordRow",
     "ObservationStatusRow",
+    "ObservationTemplateRow",
     "PhotometryRow",
+    "RunnerStepRow",
     "TargetExtraRow",
     "TargetListMemberRow",
     "TargetListRow",
