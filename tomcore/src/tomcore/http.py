@@ -188,6 +188,8 @@ class HttpClient:
         except requests.exceptions.Timeout:
             raise ServiceError(self.service, f"{method} {shown} timed out after {req_timeout[1]:g} s ({self.retries} retries)", url=shown) from None
         except requests.exceptions.ConnectionError as exc:
+            if _timed_out(exc):  # read timeouts on every retry arrive wrapped as a ConnectionError
+                raise ServiceError(self.service, f"{method} {shown} timed out after {req_timeout[1]:g} s ({self.retries} retries)", url=shown) from None
             raise ServiceError(self.service, f"cannot reach {shown}: {_reason(exc)} (after {self.retries} retries)", url=shown) from None
         except requests.exceptions.RequestException as exc:
             raise ServiceError(self.service, f"{method} {shown} failed: {_reason(exc)}", url=shown) from None
@@ -225,6 +227,20 @@ class HttpClient:
                 status=response.status_code,
                 url=redact_url(response.url),
             ) from None
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """True when a requests error is, underneath, a read timeout (after urllib3's retries)."""
+    from urllib3.exceptions import ReadTimeoutError
+
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, ReadTimeoutError) or isinstance(getattr(seen, "reason", None), ReadTimeoutError):
+            return True
+        seen = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else seen.__cause__
+    return False
 
 
 def _reason(exc: BaseException) -> str:
