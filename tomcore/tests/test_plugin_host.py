@@ -41,7 +41,7 @@ def test_broken_plugin_is_reported_by_name_and_the_rest_loads(installed):
     assert problems[0].stage == "import"
     assert "no_such_module_anywhere" in problems[0].message
     assert "broken" in problems[0].message
-    assert host.registry("brokers").names() == ["good"]
+    assert "good" in host.registry("brokers").names()  # other installed brokers (alerce...) may be there too
     info = {i.name: i for i in host.infos()}
     assert info["broken"].errors and not info["broken"].loaded
     assert info["good"].registered == {"brokers": ["good"]}
