@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from tomcore.errors import NotFoundError, ServiceError
 from tomcore.services.alerts import IngestInterrupted
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tomcore.errors import ValidationError
-from tomcore.http import HttpClient
 
 from tom_broker_alerce.client import AlerceClient
+from tomcore.errors import ValidationError
+from tomcore.http import HttpClient
 
 
 def pages_requested(fake):

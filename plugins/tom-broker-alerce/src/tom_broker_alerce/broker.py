@@ -7,13 +7,6 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from tomcore.config import Setting
-from tomcore.contracts.base import Param
-from tomcore.contracts.brokers import Broker, Choice
-from tomcore.domain.alerts import Alert, AlertPage
-from tomcore.domain.data import PhotometryPoint
-from tomcore.errors import ServiceError, ValidationError
-
 from tom_broker_alerce.client import AlerceClient
 from tom_broker_alerce.mapping import (
     ORDER_BY,
@@ -25,6 +18,12 @@ from tom_broker_alerce.mapping import (
     top_probability,
     web_url,
 )
+from tomcore.config import Setting
+from tomcore.contracts.base import Param
+from tomcore.contracts.brokers import Broker, Choice
+from tomcore.domain.alerts import Alert, AlertPage
+from tomcore.domain.data import PhotometryPoint
+from tomcore.errors import ServiceError, ValidationError
 
 DEFAULT_BASE_URL = "https://api.alerce.online/ztf/v1"
 DEFAULT_WEB_URL = "https://alerce.online/object/"

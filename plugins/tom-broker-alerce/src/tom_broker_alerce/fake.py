@@ -22,16 +22,17 @@ in an object. Run it alone for the demo (a simulated broker, not ALeRCE)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import json
 import math
 import random
 from typing import Any
 
-from tomcore.testing.fakehttp import JsonApp
 from werkzeug.wrappers import Request, Response
 
 from tom_broker_alerce.mapping import ORDER_BY, ORDER_MODE
+from tomcore.testing.fakehttp import JsonApp
 
 PREFIX = "/ztf/v1"
 CLASSIFIERS = [
@@ -360,10 +361,8 @@ def main(argv: list[str] | None = None) -> None:
     app.populate(args.objects, seed=args.seed)
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"http://{args.host}:{server.server_port}{PREFIX}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:  # pragma: no cover
-        pass
 
 
 if __name__ == "__main__":  # pragma: no cover
