@@ -8,6 +8,7 @@ sorting compare numbers as numbers and times as times.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import UTC, date, datetime
@@ -62,7 +63,11 @@ def typed(value: Any, as_type: str | None = None) -> TypedValue:
     if isinstance(value, date):
         aware = datetime(value.year, value.month, value.day, tzinfo=UTC)
         return TypedValue(DATETIME, value.isoformat(), time=aware)
-    text = str(value).strip()
+    return _typed_text(str(value).strip())
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _typed_text(text: str) -> TypedValue:
     if _NUMBER.match(text):
         return TypedValue(NUMBER, text, num=float(text))
     lowered = text.lower()
@@ -74,6 +79,17 @@ def typed(value: Any, as_type: str | None = None) -> TypedValue:
         except ValueError:
             pass
     return TypedValue(STRING, text)
+
+
+_INT = re.compile(r"^[+-]?\d+$")
+
+
+def number_value(text: str, number: float | None) -> int | float | None:
+    """The Python number an extra's text stands for: an int for an integer literal (exact,
+    however large), else the float."""
+    if _INT.match(text):
+        return int(text)
+    return number
 
 
 def _as(value: Any, as_type: str) -> TypedValue:

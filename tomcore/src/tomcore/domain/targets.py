@@ -7,8 +7,8 @@ and units follow the TOM Toolkit so its CSV files import unchanged.
 
 from __future__ import annotations
 
+import functools
 import math
-import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -51,16 +51,21 @@ REQUIRED_PER_SCHEME: dict[str, tuple[str, ...]] = {
 
 EXTRA_TYPES = ("number", "string", "boolean", "datetime")
 
-_NORMALISE_DROP = re.compile(r"[\s\-_()]+")
-_SURVEY_PREFIX = re.compile(r"^(?:sn|at)(?=\d)")
+#: Characters ignored in names: every Unicode whitespace (as ``str.isspace``), ``-``, ``_``
+#: and parentheses.
+_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+_DROP = str.maketrans("", "", _WHITESPACE + "-_()")
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def normalise_name(name: str) -> str:
     """The form names are matched in: case, spaces, ``-``, ``_``, parentheses and the
     survey prefixes ``SN``/``AT`` (before a year) ignored. ``"SN 2024abc"``,
     ``"AT2024abc"`` and ``"2024ABC"`` all give ``"2024abc"``."""
-    text = _NORMALISE_DROP.sub("", name.casefold())
-    return _SURVEY_PREFIX.sub("", text)
+    text = name.casefold().translate(_DROP)
+    if text[:2] in ("sn", "at") and text[2:3].isdecimal():
+        return text[2:]
+    return text
 
 
 def _opt_float(value: Any) -> float | None:
@@ -128,8 +133,11 @@ class Target:
         """The model fields (no aliases, extras, lists or bookkeeping) as a dict."""
         return {f: getattr(self, f) for f in MODEL_FIELDS}
 
-    def problems(self) -> dict[str, list[str]]:
-        """Every reason this target cannot be saved, by field. Empty when it can."""
+    def problems(self, partial: bool = False) -> dict[str, list[str]]:
+        """Every reason this target cannot be saved, by field. Empty when it can.
+
+        ``partial`` leaves out missing required fields (a target that only adds names,
+        fields or extras to an existing one need not be complete)."""
         errors: dict[str, list[str]] = {}
 
         def add(field: str, message: str) -> None:
@@ -146,7 +154,7 @@ class Target:
             if value is not None and not math.isfinite(value):
                 add(field, "is not a finite number")
         if self.type == SIDEREAL:
-            for field in REQUIRED_SIDEREAL:
+            for field in () if partial else REQUIRED_SIDEREAL:
                 if getattr(self, field) is None:
                     add(field, "is required for a sidereal target")
             if self.dec is not None and math.isfinite(self.dec) and not -90 <= self.dec <= 90:
@@ -154,9 +162,9 @@ class Target:
             if self.ra is not None and math.isfinite(self.ra) and not 0 <= self.ra < 360:
                 add("ra", f"{self.ra:g} is outside [0, 360)")
         elif self.type == NON_SIDEREAL:
-            if self.scheme not in SCHEMES:
+            if self.scheme not in SCHEMES and not (partial and self.scheme is None):
                 add("scheme", f"{self.scheme!r} is not one of {', '.join(SCHEMES)}" if self.scheme else "is required for a non-sidereal target")
-            required = REQUIRED_NON_SIDEREAL[1:] + REQUIRED_PER_SCHEME.get(self.scheme or "", ())
+            required = () if partial else REQUIRED_NON_SIDEREAL[1:] + REQUIRED_PER_SCHEME.get(self.scheme or "", ())
             for field in required:
                 if getattr(self, field) is None:
                     add(field, f"is required for scheme {self.scheme}" if self.scheme in SCHEMES else "is required for a non-sidereal target")

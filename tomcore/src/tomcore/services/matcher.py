@@ -4,9 +4,11 @@ Manual creation, bulk import, broker ingest and catalog creation all ask this mo
 target matches an existing one
 
 * by name: any of its names, normalised (:func:`tomcore.domain.targets.normalise_name`),
-  equals a normalised name or alias of the other; one indexed ``IN`` query per batch;
+  equals a normalised name or alias of the other; one indexed query per batch (the names go
+  in as one array parameter: ``= ANY(...)`` on PostgreSQL, ``json_each`` on SQLite);
 * by position: the two are within the match radius (``matcher.radius_arcsec``, default
-  2"); HEALPix neighbourhood ranges joined to the ``hpx`` index per batch, then an exact cut.
+  2"). The batch's HEALPix neighbourhoods (see :mod:`tomcore.services.sky`) become index
+  ranges on ``targets.hpx``; the rows in them are cut exactly (chord distance) in numpy.
 
 It never scans all targets, and it decides nothing: it returns the candidates with how they
 matched and their separation, and the caller chooses (update, skip, refuse).
@@ -14,6 +16,7 @@ matched and their separation, and the caller chooses (update, skip, refuse).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -28,7 +31,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from tomcore.app import Tom
 
-NAME_CHUNK = 900
+NAME_CHUNK = 20000
+#: Ranges sent inline (``OR hpx BETWEEN``) up to this many; a temporary table beyond.
+INLINE_RANGES = 40
+#: Above this many ranges, a coarser depth is considered (fewer ranges, more rows read).
+COARSEN_ABOVE = 2000
 
 
 @attrs.frozen
@@ -51,25 +58,76 @@ class MatchCandidate:
         return "name" in self.by
 
 
-def fill_ranges(session: Session, query: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> Any:
-    """Put ``(query, lo, hi)`` index ranges in the connection's temporary table
-    ``tom_ranges`` (emptied first) and return it for joining.
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
-    A temporary table filled with the driver's executemany is much faster than a VALUES
-    clause for thousands of ranges, and works the same on SQLite and PostgreSQL.
-    """
-    from sqlalchemy import BigInteger, Integer, column, table, text
 
+def estimated_rows(session: Session, table: str = "targets") -> int:
+    """A quick estimate of a table's row count (PostgreSQL statistics when present)."""
     connection = session.connection()
-    connection.execute(text(
-        "CREATE TEMPORARY TABLE IF NOT EXISTS tom_ranges (q INTEGER NOT NULL, lo BIGINT NOT NULL, hi BIGINT NOT NULL)"
-    ))
-    connection.execute(text("DELETE FROM tom_ranges"))
-    ranges = table("tom_ranges", column("q", Integer), column("lo", BigInteger), column("hi", BigInteger))
-    rows = [{"q": q, "lo": a, "hi": b} for q, a, b in zip(query.tolist(), lo.tolist(), hi.tolist(), strict=True)]
-    if rows:
-        connection.execute(ranges.insert(), rows)
-    return ranges
+    if _dialect(session) == "postgresql":
+        estimate = connection.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (table,)
+        ).scalar()
+        if estimate is not None and estimate >= 0:
+            return int(estimate)
+    return int(connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() or 0)
+
+
+def rows_in_ranges(session: Session, lo: np.ndarray, hi: np.ndarray, columns: str) -> list[tuple[Any, ...]]:
+    """Rows of ``targets`` (``columns``, SQL) whose ``hpx`` lies in any ``[lo, hi]`` range.
+
+    Few ranges go inline; many go through the connection's temporary table ``tom_ranges``
+    (filled with the driver's executemany) joined with the ``hpx`` index.
+    """
+    if lo.size == 0:
+        return []
+    connection = session.connection()
+    postgres = _dialect(session) == "postgresql"
+    mark = "%s" if postgres else "?"
+    if lo.size <= INLINE_RANGES:
+        where = " OR ".join([f"t.hpx BETWEEN {mark} AND {mark}"] * lo.size)
+        params = tuple(v for pair in zip(lo.tolist(), hi.tolist(), strict=True) for v in pair)
+        return list(connection.exec_driver_sql(f"SELECT {columns} FROM targets t WHERE {where}", params))
+    connection.exec_driver_sql(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS tom_ranges (lo BIGINT NOT NULL, hi BIGINT NOT NULL)"
+    )
+    connection.exec_driver_sql("DELETE FROM tom_ranges")
+    connection.exec_driver_sql(
+        f"INSERT INTO tom_ranges (lo, hi) VALUES ({mark}, {mark})", list(zip(lo.tolist(), hi.tolist(), strict=True))
+    )
+    if postgres:
+        connection.exec_driver_sql("ANALYZE tom_ranges")
+        sql = f"SELECT {columns} FROM tom_ranges r JOIN targets t ON t.hpx BETWEEN r.lo AND r.hi"
+    else:  # CROSS JOIN keeps SQLite's loop order: ranges outside, the hpx index inside
+        sql = f"SELECT {columns} FROM tom_ranges r CROSS JOIN targets t WHERE t.hpx BETWEEN r.lo AND r.hi"
+    return list(connection.exec_driver_sql(sql))
+
+
+def _plan_depth(around: np.ndarray, depth: int, n_rows: Any) -> int:
+    """The depth at which to read the neighbourhood cells from the database: the finest
+    (fewest rows read) unless its ranges are so many that reading the rows of coarser cells
+    is cheaper. ``n_rows`` is called for the table's size only when it matters."""
+    from tomcore.services.sky import sorted_unique
+
+    cells = sorted_unique(around[around >= 0])
+    ranges = 1 + int(np.count_nonzero(np.diff(cells) != 1))
+    if ranges <= COARSEN_ABOVE:
+        return depth
+    total = n_rows()
+    best, best_cost = depth, 4.0 * ranges + total * cells.size / (12 * 4**depth)
+    d = depth
+    while d > 0:
+        d -= 1
+        cells = cells >> 2
+        cells = cells[np.r_[True, cells[1:] != cells[:-1]]]
+        ranges = 1 + int(np.count_nonzero(np.diff(cells) != 1))
+        cost = 4.0 * ranges + total * cells.size / (12 * 4**d)
+        if cost < best_cost:
+            best, best_cost = d, cost
+        if cells.size >= 12 * 4**d:
+            break
+    return best
 
 
 class Matcher:
@@ -87,21 +145,23 @@ class Matcher:
     def by_names(self, session: Session, names: Iterable[str]) -> dict[str, list[tuple[int, str, str]]]:
         """Normalised name -> ``[(target id, primary name, matching name)]`` for every
         existing target having a name or alias with that normalised form."""
-        from sqlalchemy import select
-
-        from tomcore.store.models import TargetNameRow, TargetRow
-
-        norms = sorted({normalise_name(n) for n in names if n})
+        norms = list({normalise_name(n) for n in names if n})
         found: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+        if not norms:
+            return found
+        connection = session.connection()
+        postgres = _dialect(session) == "postgresql"
+        base = ("SELECT n.norm, n.target_id, t.name, n.name FROM target_names n "
+                "JOIN targets t ON t.id = n.target_id WHERE ")
         for start in range(0, len(norms), NAME_CHUNK):
             chunk = norms[start:start + NAME_CHUNK]
-            rows = session.execute(
-                select(TargetNameRow.norm, TargetNameRow.target_id, TargetRow.name, TargetNameRow.name)
-                .join(TargetRow, TargetRow.id == TargetNameRow.target_id)
-                .where(TargetNameRow.norm.in_(chunk))
-            )
+            if postgres:
+                rows = connection.exec_driver_sql(base + "n.norm = ANY(%s)", (chunk,))
+            else:
+                rows = connection.exec_driver_sql(base + "n.norm IN (SELECT value FROM json_each(?))",
+                                                  (json.dumps(chunk),))
             for norm, target_id, primary, matched in rows:
-                found[norm].append((target_id, primary, matched))
+                found[norm].append((int(target_id), primary, matched))
         return found
 
     def by_positions(
@@ -109,53 +169,47 @@ class Matcher:
     ) -> list[list[tuple[int, str, float]]]:
         """For each position: ``[(target id, name, separation arcsec)]`` within the radius,
         nearest first."""
-        from sqlalchemy import select
+        from tomcore.services.sky import (
+            cells_at,
+            cells_to_ranges,
+            cross_match,
+            neighbourhoods,
+            separation_deg,
+            sorted_unique,
+        )
 
-        from tomcore.services.sky import chord2, neighbourhood_ranges, separation_deg, unit_vectors
-        from tomcore.store.models import TargetRow
-
-        ra_a = np.asarray(ra, dtype=float)
-        dec_a = np.asarray(dec, dtype=float)
+        ra_a = np.atleast_1d(np.asarray(ra, dtype=float))
+        dec_a = np.atleast_1d(np.asarray(dec, dtype=float))
         results: list[list[tuple[int, str, float]]] = [[] for _ in range(ra_a.size)]
         if ra_a.size == 0:
             return results
         radius = self.radius_arcsec if radius_arcsec is None else radius_arcsec
         radius_deg = radius / 3600.0
-        query, lo, hi = neighbourhood_ranges(ra_a, dec_a, radius_deg)
-        qx, qy, qz = unit_vectors(ra_a, dec_a)
-        limit = chord2(radius_deg)
-        hits_q: list[int] = []
-        hits: list[tuple[int, str, float, float, float, float, float]] = []
-        ranges = fill_ranges(session, query, lo, hi)
-        stmt = (
-            select(ranges.c.q, TargetRow.id, TargetRow.name, TargetRow.ra, TargetRow.dec,
-                   TargetRow.cx, TargetRow.cy, TargetRow.cz)
-            .select_from(ranges)
-            .join(TargetRow, TargetRow.hpx.between(ranges.c.lo, ranges.c.hi))
-        )
-        for q, tid, name, tra, tdec, cx, cy, cz in session.execute(stmt):
-            hits_q.append(q)
-            hits.append((tid, name, tra, tdec, cx, cy, cz))
-        if not hits:
+        depth, _cells, around = neighbourhoods(ra_a, dec_a, radius_deg)
+        columns = "t.id, t.name, t.ra, t.dec, t.hpx, t.cx, t.cy, t.cz"
+        if depth < 0:
+            rows = list(session.connection().exec_driver_sql(f"SELECT {columns} FROM targets t WHERE t.hpx IS NOT NULL"))
+        else:
+            read_depth = _plan_depth(around, depth, lambda: estimated_rows(session))
+            cells = sorted_unique(around[around >= 0] >> (2 * (depth - read_depth)))
+            lo, hi = cells_to_ranges(cells, read_depth)
+            rows = rows_in_ranges(session, lo, hi, columns)
+        if not rows:
             return results
-        q_idx = np.asarray(hits_q)
-        tv = np.asarray([h[4:7] for h in hits], dtype=float)
-        d2 = (tv[:, 0] - qx[q_idx]) ** 2 + (tv[:, 1] - qy[q_idx]) ** 2 + (tv[:, 2] - qz[q_idx]) ** 2
-        inside = np.nonzero(d2 <= limit)[0]
-        if inside.size:
-            seps = separation_deg(
-                ra_a[q_idx[inside]], dec_a[q_idx[inside]],
-                [hits[i][2] for i in inside], [hits[i][3] for i in inside],
-            ) * 3600.0
-            seen: set[tuple[int, int]] = set()
-            for i, sep in zip(inside.tolist(), seps.tolist(), strict=True):
-                q = int(q_idx[i])
-                tid, name = hits[i][0], hits[i][1]
-                if (q, tid) not in seen:  # neighbouring cells can overlap at the poles
-                    seen.add((q, tid))
-                    results[q].append((tid, name, sep))
+        ids = [r[0] for r in rows]
+        names = [r[1] for r in rows]
+        data = np.asarray([r[2:] for r in rows], dtype=float)
+        hpx = np.asarray([r[4] for r in rows], dtype=np.int64)
+        qi, ri = cross_match(ra_a, dec_a, data[:, 3], data[:, 4], data[:, 5],
+                             cells_at(hpx, depth) if depth >= 0 else None, radius_deg)
+        if qi.size == 0:
+            return results
+        seps = separation_deg(ra_a[qi], dec_a[qi], data[ri, 0], data[ri, 1]) * 3600.0
+        for q, r, sep in zip(qi.tolist(), ri.tolist(), seps.tolist(), strict=True):
+            results[q].append((int(ids[r]), names[r], sep))
         for found in results:
-            found.sort(key=lambda item: item[2])
+            if len(found) > 1:
+                found.sort(key=lambda item: item[2])
         return results
 
     # -- the question --------------------------------------------------------------------------
@@ -181,27 +235,33 @@ class Matcher:
         pos_hits = self.by_positions(
             session, [targets[i].ra for i in positioned], [targets[i].dec for i in positioned], radius_arcsec  # type: ignore[misc]
         )
-        by_position = dict(zip(positioned, pos_hits, strict=True))
+        by_position = {i: hits for i, hits in zip(positioned, pos_hits, strict=True) if hits}
         results: list[list[MatchCandidate]] = []
+        need_separation = False
         for index, target in enumerate(targets):
             found: dict[int, dict[str, Any]] = {}
-            for name in target.names:
-                for tid, primary, matched in name_hits.get(normalise_name(name), ()):
-                    if tid not in exclude:
-                        found.setdefault(tid, {"name": primary, "by": [], "matched": matched, "sep": None})
-                        if "name" not in found[tid]["by"]:
-                            found[tid]["by"].append("name")
+            if name_hits:
+                for name in target.names:
+                    for tid, primary, matched in name_hits.get(normalise_name(name), ()):
+                        if tid not in exclude:
+                            entry = found.setdefault(tid, {"name": primary, "by": [], "matched": matched, "sep": None})
+                            if "name" not in entry["by"]:
+                                entry["by"].append("name")
             for tid, primary, sep in by_position.get(index, ()):
                 if tid not in exclude:
                     entry = found.setdefault(tid, {"name": primary, "by": [], "matched": None, "sep": None})
                     entry["by"].append("position")
                     entry["sep"] = sep
+            if not found:
+                results.append([])
+                continue
             candidates = [
                 MatchCandidate(tid, e["name"], tuple(e["by"]), e["matched"], e["sep"]) for tid, e in found.items()
             ]
             candidates.sort(key=lambda c: (not c.by_name, c.separation_arcsec if c.separation_arcsec is not None else 0.0))
+            need_separation = need_separation or (target.ra is not None and any(c.separation_arcsec is None for c in candidates))
             results.append(candidates)
-        if any(t.ra is not None for t in targets):
+        if need_separation:
             self._add_separations(session, targets, results)
         return results
 
@@ -223,9 +283,9 @@ class Matcher:
             return
         positions: dict[int, tuple[float, float]] = {}
         ids = sorted(missing)
-        for start in range(0, len(ids), NAME_CHUNK):
+        for start in range(0, len(ids), 900):
             for tid, ra, dec in session.execute(
-                select(TargetRow.id, TargetRow.ra, TargetRow.dec).where(TargetRow.id.in_(ids[start:start + NAME_CHUNK]))
+                select(TargetRow.id, TargetRow.ra, TargetRow.dec).where(TargetRow.id.in_(ids[start:start + 900]))
             ):
                 if ra is not None and dec is not None:
                     positions[tid] = (ra, dec)

@@ -4,20 +4,22 @@
 a row of an imported file, a broker's alert and a catalog entry all go through it. It checks
 every target, asks the matcher about all of them at once (and about duplicates inside the
 batch), decides per ``on_duplicate``, and writes the whole batch in one transaction with
-bulk inserts, or writes nothing and reports every problem.
+bulk inserts (:mod:`tomcore.services.target_write`), or writes nothing and reports every
+problem.
+
+Editing, renaming, aliases and deletion are in :mod:`tomcore.services.target_edit`;
+queries with filters in :mod:`tomcore.services.target_query`.
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tomcore.domain.extras import typed
 from tomcore.domain.targets import MODEL_FIELDS, NUMERIC_FIELDS, Target, normalise_name, unique_names
 from tomcore.errors import AmbiguousError, NotFoundError, ValidationError
 
@@ -29,16 +31,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
 ON_DUPLICATE = ("error", "skip", "update")
 CHUNK = 900
+#: Batches creating at least this many targets refresh PostgreSQL's planner statistics.
+ANALYZE_AFTER = 5000
 
 #: Columns of ``targets`` written from a :class:`Target` (the rest are derived).
-_WRITABLE = tuple(f for f in MODEL_FIELDS if f not in ("galactic_lng", "galactic_lat"))
+WRITABLE = tuple(f for f in MODEL_FIELDS if f not in ("galactic_lng", "galactic_lat"))
 
 
 @attrs.define
 class SaveOutcome:
     """What happened to one target of a batch.
 
-    :param action: ``created``, ``updated``, ``unchanged``, ``skipped`` or ``error``.
+    :param action: ``created``, ``updated``, ``unchanged``, ``skipped``, ``merged`` (folded
+        into an earlier target of the same batch) or ``error``.
     :param target: the target as saved (for created/updated/unchanged).
     :param candidates: the existing targets it matched.
     :param duplicate_of: index of an earlier target of the same batch it duplicates.
@@ -81,19 +86,23 @@ class SaveReport:
         return self._with("error")
 
     def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(("created", "updated", "unchanged", "skipped", "error"), 0)
+        counts = dict.fromkeys(("created", "updated", "unchanged", "skipped", "merged", "error"), 0)
         for outcome in self.outcomes:
-            counts[outcome.action] += 1
+            counts[outcome.action] = counts.get(outcome.action, 0) + 1
         return counts
 
 
-def _describe(candidate: MatchCandidate) -> str:
+def describe_candidate(candidate: MatchCandidate) -> str:
+    """``'SN 2024abc' (by name 'AT2024abc', 0.42" away)``."""
     parts = []
     if candidate.by_name:
         parts.append(f"by name {candidate.matched_name!r}" if candidate.matched_name != candidate.name else "by name")
-    if "position" in candidate.by and candidate.separation_arcsec is not None:
+    if candidate.separation_arcsec is not None:
         parts.append(f"{candidate.separation_arcsec:.2f}\" away")
-    return f"{candidate.name!r} ({', '.join(parts)})"
+    return f"{candidate.name!r} ({', '.join(parts)})" if parts else repr(candidate.name)
+
+
+_describe = describe_candidate
 
 
 class TargetService:
@@ -108,7 +117,8 @@ class TargetService:
     # -- reading -------------------------------------------------------------------------------
 
     def load(self, session: Session, ids: Iterable[int]) -> dict[int, Target]:
-        """Targets by id, with aliases, extras and lists (three queries per 900 ids)."""
+        """Targets by id, with aliases, extras and lists (four queries per 900 ids), in the
+        order of ``ids``."""
         from sqlalchemy import select
 
         from tomcore.store.models import (
@@ -119,39 +129,41 @@ class TargetService:
             TargetRow,
         )
 
-        wanted = sorted(set(ids))
-        result: dict[int, Target] = {}
+        wanted = list(dict.fromkeys(ids))
+        found: dict[int, Target] = {}
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start:start + CHUNK]
             for row in session.execute(select(TargetRow).where(TargetRow.id.in_(chunk))).scalars():
-                result[row.id] = row_to_target(row)
+                found[row.id] = row_to_target(row)
             for tid, name in session.execute(
                 select(TargetNameRow.target_id, TargetNameRow.name)
                 .where(TargetNameRow.target_id.in_(chunk), TargetNameRow.is_primary.is_(False))
                 .order_by(TargetNameRow.id)
             ):
-                result[tid].aliases.append(name)
+                found[tid].aliases.append(name)
             for extra in session.execute(
                 select(TargetExtraRow).where(TargetExtraRow.target_id.in_(chunk)).order_by(TargetExtraRow.key)
             ).scalars():
-                result[extra.target_id].extras[extra.key] = extra_value(extra)
+                found[extra.target_id].extras[extra.key] = extra_value(extra)
             for tid, list_name in session.execute(
                 select(TargetListMemberRow.target_id, TargetListRow.name)
                 .join(TargetListRow, TargetListRow.id == TargetListMemberRow.list_id)
                 .where(TargetListMemberRow.target_id.in_(chunk))
                 .order_by(TargetListRow.name)
             ):
-                result[tid].lists.append(list_name)
-        return result
+                found[tid].lists.append(list_name)
+        return {tid: found[tid] for tid in wanted if tid in found}
 
     def resolve_id(self, session: Session, name: str) -> int:
         """The id of the target called ``name`` (its name or an alias, exactly; else a
         unique normalised match). :class:`NotFoundError` or :class:`AmbiguousError`."""
         from sqlalchemy import select
 
-        from tomcore.store.models import TargetNameRow, TargetRow
+        from tomcore.store.models import TargetNameRow
 
         text = name.strip()
+        if not text:
+            raise NotFoundError("no target name given")
         exact = session.execute(select(TargetNameRow.target_id).where(TargetNameRow.name == text)).scalar()
         if exact is not None:
             return int(exact)
@@ -162,13 +174,54 @@ class TargetService:
         if len(ids) > 1:
             raise AmbiguousError(f"{text!r} matches several targets; use the exact name",
                                  [(primary, f"id {tid}") for tid, primary in sorted(ids.items())])
-        suggestion = ""
+        raise NotFoundError(f"no target named {text!r}{self._suggest(session, text)}")
+
+    def resolve_ids(self, session: Session, names: Sequence[str]) -> dict[str, int]:
+        """Ids of many targets by name or alias; :class:`NotFoundError` naming every name
+        not found (and suggestions), :class:`AmbiguousError` for a name matching several."""
+        from sqlalchemy import select
+
+        from tomcore.store.models import TargetNameRow
+
+        wanted = [n.strip() for n in names if n and n.strip()]
+        result: dict[str, int] = {}
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start:start + CHUNK]
+            result.update(session.execute(
+                select(TargetNameRow.name, TargetNameRow.target_id).where(TargetNameRow.name.in_(chunk))
+            ).all())
+        rest = [n for n in wanted if n not in result]
+        if rest:
+            hits = self.tom.matcher.by_names(session, rest)
+            missing = []
+            for name in rest:
+                ids = {tid: primary for tid, primary, _ in hits.get(normalise_name(name), [])}
+                if len(ids) == 1:
+                    result[name] = next(iter(ids))
+                elif len(ids) > 1:
+                    raise AmbiguousError(f"{name!r} matches several targets; use the exact name",
+                                         [(primary, f"id {tid}") for tid, primary in sorted(ids.items())])
+                else:
+                    missing.append(name)
+            if missing:
+                detail = "" if len(missing) > 1 else self._suggest(session, missing[0])
+                raise NotFoundError(f"no target named {', '.join(repr(m) for m in missing)}{detail}")
+        return result
+
+    def _suggest(self, session: Session, text: str) -> str:
+        from sqlalchemy import select
+
+        from tomcore.store.models import TargetNameRow
+
+        norm = normalise_name(text)
+        if len(norm) < 2:
+            return ""
+        pattern = "%" + norm[:20].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         like = session.execute(
-            select(TargetRow.name).where(TargetRow.name.ilike(f"%{text[:20]}%")).order_by(TargetRow.name).limit(5)
+            select(TargetNameRow.name).where(TargetNameRow.norm.like(pattern, escape="\\"))
+            .order_by(TargetNameRow.name).limit(5)
         ).scalars().all()
-        if like:
-            suggestion = f" (did you mean {', '.join(like)}?)"
-        raise NotFoundError(f"no target named {text!r}{suggestion}")
+        return f" (did you mean {', '.join(like)}?)" if like else ""
 
     def get(self, name: str, *, session: Session | None = None) -> Target:
         """The target called ``name`` (name or alias)."""
@@ -198,7 +251,7 @@ class TargetService:
         outcome = report.outcomes[0]
         if outcome.target is None:  # skipped
             raise ValidationError(f"target {target.name!r} was not created", {target.name: [
-                f"matches existing target {', '.join(_describe(c) for c in outcome.candidates)}"]})
+                f"matches existing target {', '.join(describe_candidate(c) for c in outcome.candidates)}"]})
         return outcome.target
 
     def save(
@@ -227,118 +280,139 @@ class TargetService:
         :param labels: how to name each target in errors (``line 12``); default its name.
         :param session: write in the caller's transaction; then no event is fired and the
             caller calls :meth:`emit` after committing.
+        :param progress: called with the number of targets written, as they are.
 
         Targets created are updated in place: ``id``, ``created``, ``modified`` and the
         galactic coordinates are set.
         """
         if on_duplicate not in ON_DUPLICATE:
             raise ValueError(f"on_duplicate must be one of {ON_DUPLICATE}")
+        from tomcore.services.target_write import paused_gc
+
+        with paused_gc():
+            return self._save(targets, on_duplicate, overwrite, skip_invalid, source, labels, radius_arcsec,
+                              session, progress)
+
+    def _save(self, targets: Sequence[Target], on_duplicate: str, overwrite: bool, skip_invalid: bool,
+              source: str | None, labels: Sequence[str] | None, radius_arcsec: float | None,
+              session: Session | None, progress: Callable[[int], None] | None) -> SaveReport:
         labels = list(labels) if labels is not None else [t.name or f"target {i + 1}" for i, t in enumerate(targets)]
         report = SaveReport([SaveOutcome(i, labels[i], "pending") for i in range(len(targets))])
+        incomplete: dict[int, dict[str, list[str]]] = {}
         for i, target in enumerate(targets):
-            target.aliases = [a for a in unique_names(target.aliases) if a != target.name]
+            if target.aliases:
+                target.aliases = [a for a in unique_names(target.aliases) if a != target.name]
             problems = target.problems()
             if problems:
-                report.outcomes[i].action = "error"
-                report.outcomes[i].errors = problems
+                if target.problems(partial=True):
+                    report.outcomes[i].action = "error"
+                    report.outcomes[i].errors = problems
+                else:  # only missing fields: fine for updating an existing target
+                    incomplete[i] = problems
         owned = session is None
         with self._session(session) as s:
             self._decide(s, targets, report, on_duplicate, radius_arcsec)
+            for i, problems in incomplete.items():
+                if report.outcomes[i].action == "create":
+                    report.outcomes[i].action = "error"
+                    report.outcomes[i].errors = problems
             bad = report.errors
             if bad and not skip_invalid:
                 raise ValidationError(
                     f"{len(bad)} of {len(targets)} targets cannot be saved; nothing was saved",
-                    {f"{o.label}" + (f" {field}" if field != "_" else ""): reasons
+                    {f"{o.label}" + (f", {field}" if field != "_" else ""): reasons
                      for o in bad for field, reasons in o.errors.items()},
                 )
             self._write(s, targets, report, overwrite, source, progress)
         if owned:
+            created = sum(1 for o in report.outcomes if o.action == "created")
+            if created >= ANALYZE_AFTER:
+                from tomcore.services.target_write import analyze
+
+                analyze(self.tom.db.engine, ("targets", "target_names", "target_extras"))
             self.emit(report)
         return report
 
     def emit(self, report: SaveReport) -> None:
         """Fire ``on_targets_created`` / ``on_targets_updated`` for a committed report."""
-        if report.created:
-            self.tom.emit("on_targets_created", targets=report.created)
-        if report.updated:
-            self.tom.emit("on_targets_updated", targets=report.updated)
+        created = report.created
+        if created:
+            self.tom.emit("on_targets_created", targets=created)
+        updated = report.updated
+        if updated:
+            self.tom.emit("on_targets_updated", targets=updated)
 
     # -- the steps of save ---------------------------------------------------------------------
 
     def _decide(self, session: Session, targets: Sequence[Target], report: SaveReport,
                 on_duplicate: str, radius_arcsec: float | None) -> None:
-        from tomcore.services.sky import chord2, unit_vectors
+        import numpy as np
+
+        from tomcore.services.sky import cross_match, hpx_index, neighbourhood_depth, unit_vectors
 
         pending = [o.index for o in report.outcomes if o.action == "pending"]
+        if not pending:
+            return
         matches = self.tom.matcher.match_many([targets[i] for i in pending], session=session, radius_arcsec=radius_arcsec)
         radius = self.tom.matcher.radius_arcsec if radius_arcsec is None else radius_arcsec
-        limit = chord2(radius / 3600.0)
+        # Positional pairs inside the batch (HEALPix neighbourhoods, exact cut), earlier first.
+        positioned = [i for i in pending if targets[i].ra is not None and targets[i].dec is not None]
+        near_earlier: dict[int, list[int]] = {}
+        if len(positioned) > 1:
+            ra = np.asarray([targets[i].ra for i in positioned], dtype=float)
+            dec = np.asarray([targets[i].dec for i in positioned], dtype=float)
+            depth = neighbourhood_depth(radius / 3600.0)
+            cx, cy, cz = unit_vectors(ra, dec)
+            cells = hpx_index(ra, dec, order=depth) if depth >= 0 else None
+            qi, ri = cross_match(ra, dec, cx, cy, cz, cells, radius / 3600.0)
+            earlier = ri < qi
+            for q, r in zip(qi[earlier].tolist(), ri[earlier].tolist(), strict=True):
+                near_earlier.setdefault(positioned[q], []).append(positioned[r])
+            for found in near_earlier.values():
+                found.sort()
         seen_names: dict[str, int] = {}
-        cell_size = max(radius / 3600.0, 1e-6) * 2
-        seen_cells: dict[tuple[int, int], list[int]] = defaultdict(list)
-        vectors: dict[int, tuple[float, float, float]] = {}
         for i, candidates in zip(pending, matches, strict=True):
             target, outcome = targets[i], report.outcomes[i]
             outcome.candidates = candidates
-            # duplicates inside the batch: the first occurrence wins
-            earlier = None
-            for name in target.names:
-                earlier = seen_names.get(normalise_name(name))
-                if earlier is not None:
+            # duplicates inside the batch: the first occurrence (being created) wins
+            earlier_index = None
+            norms = [normalise_name(name) for name in target.names]
+            for norm in norms:
+                earlier_index = seen_names.get(norm)
+                if earlier_index is not None:
                     break
-            cell = None
-            if target.ra is not None and target.dec is not None:
-                x, y, z = (float(v) for v in unit_vectors(target.ra, target.dec))
-                vectors[i] = (x, y, z)
-                cell = (math.floor(target.dec / cell_size), math.floor(target.ra * max(math.cos(math.radians(target.dec)), 1e-3) / cell_size))
-                if earlier is None:
-                    for dd in (-1, 0, 1):
-                        for dr in (-1, 0, 1):
-                            for j in seen_cells.get((cell[0] + dd, cell[1] + dr), ()):
-                                xj, yj, zj = vectors[j]
-                                if (x - xj) ** 2 + (y - yj) ** 2 + (z - zj) ** 2 <= limit:
-                                    earlier = j
-                                    break
-                            if earlier is not None:
-                                break
-                        if earlier is not None:
-                            break
+            if earlier_index is None:
+                for j in near_earlier.get(i, ()):
+                    if report.outcomes[j].action == "create":
+                        earlier_index = j
+                        break
             if candidates:
                 if on_duplicate == "error":
                     outcome.action = "error"
-                    outcome.errors = {"_": [f"matches existing target {'; '.join(_describe(c) for c in candidates)}"]}
+                    outcome.errors = {"_": [f"matches existing target {'; '.join(describe_candidate(c) for c in candidates)}"]}
                 elif on_duplicate == "skip":
                     outcome.action = "skipped"
-                elif len(candidates) > 1:
+                elif len({c.target_id for c in candidates}) > 1:
                     outcome.action = "error"
-                    outcome.errors = {"_": [f"matches several existing targets: {'; '.join(_describe(c) for c in candidates)}"]}
+                    outcome.errors = {"_": [f"matches several existing targets: {'; '.join(describe_candidate(c) for c in candidates)}"]}
                 else:
                     outcome.action = "update"
-            elif earlier is not None:
-                outcome.duplicate_of = earlier
+            elif earlier_index is not None:
+                outcome.duplicate_of = earlier_index
                 if on_duplicate == "error":
                     outcome.action = "error"
-                    outcome.errors = {"_": [f"duplicates {report.outcomes[earlier].label} of the same batch"]}
+                    outcome.errors = {"_": [f"duplicates {report.outcomes[earlier_index].label} of the same batch"]}
                 elif on_duplicate == "skip":
                     outcome.action = "skipped"
                 else:
                     outcome.action = "merge"
             else:
                 outcome.action = "create"
-            if outcome.action in ("create",):
-                for name in target.names:
-                    seen_names.setdefault(normalise_name(name), i)
-                if cell is not None:
-                    seen_cells[cell].append(i)
+                for norm in norms:
+                    seen_names.setdefault(norm, i)
 
     def _write(self, session: Session, targets: Sequence[Target], report: SaveReport, overwrite: bool,
                source: str | None, progress: Callable[[int], None] | None) -> None:
-        from sqlalchemy import insert
-
-        from tomcore.services.sky import galactic, sky_columns
-        from tomcore.store.models import TargetNameRow, TargetRow
-
-        now = self.tom.now()
         # Targets merged into an earlier one of the batch fold into it before writing.
         for outcome in report.outcomes:
             if outcome.action == "merge" and outcome.duplicate_of is not None:
@@ -347,164 +421,83 @@ class TargetService:
                     root = report.outcomes[root].duplicate_of
                 fold_into(targets[root], targets[outcome.index], overwrite)
                 outcome.action = "merged"
-
+        now = self.tom.now()
         creating = [o.index for o in report.outcomes if o.action == "create"]
         if creating:
-            sidereal = [i for i in creating if targets[i].ra is not None and targets[i].dec is not None]
-            ra = [targets[i].ra for i in sidereal]
-            dec = [targets[i].dec for i in sidereal]
-            sky = sky_columns(ra, dec)
-            gl, gb = galactic(ra, dec)
-            derived = {
-                i: {"hpx": int(sky["hpx"][k]), "cx": float(sky["cx"][k]), "cy": float(sky["cy"][k]),
-                    "cz": float(sky["cz"][k]), "galactic_lng": float(gl[k]), "galactic_lat": float(gb[k])}
-                for k, i in enumerate(sidereal)
-            }
-            empty = {"hpx": None, "cx": None, "cy": None, "cz": None, "galactic_lng": None, "galactic_lat": None}
-            rows = []
+            self._insert(session, [targets[i] for i in creating], source, now, progress)
             for i in creating:
-                target = targets[i]
-                row = {f: getattr(target, f) for f in _WRITABLE}
-                row.update(derived.get(i, empty))
-                row["created"] = row["modified"] = now
-                rows.append(row)
-            ids = session.connection().execute(
-                insert(TargetRow.__table__).returning(TargetRow.id, sort_by_parameter_order=True), rows
-            ).scalars().all()
-            name_rows = []
-            for i, target_id in zip(creating, ids, strict=True):
-                target = targets[i]
-                target.id = int(target_id)
-                target.created = target.modified = now
-                values = derived.get(i)
-                if values is not None:
-                    target.galactic_lng, target.galactic_lat = values["galactic_lng"], values["galactic_lat"]
-                name_rows.append({"target_id": target.id, "name": target.name, "norm": normalise_name(target.name),
-                                  "is_primary": True, "source": source, "created": now})
-                for alias in target.aliases:
-                    name_rows.append({"target_id": target.id, "name": alias, "norm": normalise_name(alias),
-                                      "is_primary": False, "source": source, "created": now})
-                report.outcomes[i].target = target
+                report.outcomes[i].target = targets[i]
                 report.outcomes[i].action = "created"
-            session.connection().execute(insert(TargetNameRow.__table__), name_rows)
-            self._write_extras(session, {targets[i].id: targets[i].extras for i in creating if targets[i].extras})  # type: ignore[misc]
-            self._write_lists(session, {targets[i].id: targets[i].lists for i in creating if targets[i].lists})  # type: ignore[misc]
-            if progress is not None:
-                progress(len(creating))
-
         updating = [o for o in report.outcomes if o.action == "update"]
         if updating:
-            self._update(session, targets, updating, overwrite, source, now)
+            from tomcore.services.target_edit import update_matched
+
+            update_matched(self, session, targets, updating, overwrite, source, now)
             if progress is not None:
                 progress(len(updating))
 
-    def _update(self, session: Session, targets: Sequence[Target], outcomes: list[SaveOutcome], overwrite: bool,
-                source: str | None, now: Any) -> None:
-        from sqlalchemy import insert, select
+    def _insert(self, session: Session, targets: list[Target], source: str | None, now: Any,
+                progress: Callable[[int], None] | None) -> None:
+        """Insert new targets with their names, extras and lists (bulk, driver level), in
+        chunks (the progress bar moves per chunk)."""
+        from tomcore.services.target_write import CHUNK as WRITE_CHUNK
+        from tomcore.services.target_write import BulkWriter
+
+        writer = BulkWriter(session)
+        ids = writer.next_ids("targets", len(targets))
+        for target, target_id in zip(targets, ids, strict=True):
+            target.id = target_id
+            target.created = target.modified = now
+        stamp = writer.time(now)
+        for start in range(0, len(targets), WRITE_CHUNK):
+            chunk = targets[start:start + WRITE_CHUNK]
+            self._insert_chunk(writer, chunk, source, stamp)
+            if progress is not None:
+                progress(len(chunk))
+        memberships = {t.id: t.lists for t in targets if t.lists}
+        if memberships:
+            from tomcore.services.lists import add_memberships
+
+            add_memberships(session, memberships, now)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _insert_chunk(writer: Any, targets: list[Target], source: str | None, stamp: Any) -> None:
+        import numpy as np
 
         from tomcore.services.sky import galactic, sky_columns
-        from tomcore.store.models import TargetNameRow, TargetRow
+        from tomcore.services.target_write import EXTRA_COLUMNS, NAME_COLUMNS
 
-        ids = [o.candidates[0].target_id for o in outcomes]
-        existing = self.load(session, ids)
-        rows = {r.id: r for r in session.execute(select(TargetRow).where(TargetRow.id.in_(ids))).scalars()}
-        taken = {
-            name for (name,) in session.execute(
-                select(TargetNameRow.name).where(TargetNameRow.name.in_(
-                    [n for o in outcomes for n in targets[o.index].names]))
-            )
-        }
-        new_names = []
-        changed_ids = []
-        for outcome in outcomes:
-            incoming, tid = targets[outcome.index], outcome.candidates[0].target_id
-            current, row = existing[tid], rows[tid]
-            changed = False
-            for field in ("type", *NUMERIC_FIELDS, "scheme"):
-                value = getattr(incoming, field)
-                if field == "type" and value == "SIDEREAL" and incoming.ra is None:
-                    continue  # a bare name carries no type
-                if value is not None and value != getattr(current, field) and (overwrite or getattr(current, field) is None):
-                    setattr(row, field, value)
-                    changed = True
-            if changed and row.ra is not None and row.dec is not None:
-                sky = sky_columns([row.ra], [row.dec])
-                row.hpx, row.cx, row.cy, row.cz = int(sky["hpx"][0]), float(sky["cx"][0]), float(sky["cy"][0]), float(sky["cz"][0])
-                gl, gb = galactic([row.ra], [row.dec])
-                row.galactic_lng, row.galactic_lat = float(gl[0]), float(gb[0])
-            for name in incoming.names:
-                if name not in taken and name not in current.names:
-                    taken.add(name)
-                    new_names.append({"target_id": tid, "name": name, "norm": normalise_name(name),
-                                      "is_primary": False, "source": source, "created": now})
-                    changed = True
-            extras = {k: v for k, v in incoming.extras.items()
-                      if current.extras.get(k) != v and (overwrite or k not in current.extras)}
-            if extras:
-                self._write_extras(session, {tid: extras}, replace=True)
-                changed = True
-            new_lists = [name for name in incoming.lists if name not in current.lists]
-            if new_lists:
-                self._write_lists(session, {tid: new_lists})
-                changed = True
-            if changed:
-                row.modified = now
-                changed_ids.append(tid)
-            outcome.action = "updated" if changed else "unchanged"
-        if new_names:
-            session.connection().execute(insert(TargetNameRow.__table__), new_names)
-        session.flush()
-        fresh = self.load(session, ids)
-        for outcome in outcomes:
-            outcome.target = fresh[outcome.candidates[0].target_id]
-
-    def _write_extras(self, session: Session, extras: dict[int, dict[str, Any]], replace: bool = False) -> None:
-        from sqlalchemy import delete, insert, tuple_
-
-        from tomcore.store.models import TargetExtraRow
-
-        rows = []
-        for tid, values in extras.items():
-            for key, value in values.items():
-                if value is None:
-                    continue
-                tv = typed(value)
-                rows.append({"target_id": tid, "key": key, "value_type": tv.type, "value_text": tv.text,
-                             "value_num": tv.num, "value_bool": tv.flag, "value_time": tv.time})
-        if not rows:
-            return
-        if replace:
-            keys = [(r["target_id"], r["key"]) for r in rows]
-            for start in range(0, len(keys), CHUNK):
-                session.execute(delete(TargetExtraRow).where(
-                    tuple_(TargetExtraRow.target_id, TargetExtraRow.key).in_(keys[start:start + CHUNK])))
-        session.connection().execute(insert(TargetExtraRow.__table__), rows)
-
-    def _write_lists(self, session: Session, memberships: dict[int, list[str]]) -> None:
-        from sqlalchemy import insert, select
-
-        from tomcore.store.models import TargetListMemberRow, TargetListRow
-
-        names = sorted({n for lists in memberships.values() for n in lists})
-        if not names:
-            return
-        ids = dict(session.execute(select(TargetListRow.name, TargetListRow.id).where(TargetListRow.name.in_(names))).all())
-        missing = [n for n in names if n not in ids]
-        if missing:
-            now = self.tom.now()
-            for name, lid in zip(missing, session.execute(
-                insert(TargetListRow).returning(TargetListRow.id, sort_by_parameter_order=True),
-                [{"name": n, "created": now, "modified": now} for n in missing],
-            ).scalars().all(), strict=True):
-                ids[name] = lid
-        existing = set(session.execute(
-            select(TargetListMemberRow.list_id, TargetListMemberRow.target_id)
-            .where(TargetListMemberRow.target_id.in_(list(memberships)))
-        ).tuples()) if len(memberships) < CHUNK else set()
-        rows = [{"list_id": ids[n], "target_id": tid} for tid, lists in memberships.items()
-                for n in dict.fromkeys(lists) if (ids[n], tid) not in existing]
-        if rows:
-            session.connection().execute(insert(TargetListMemberRow.__table__), rows)
+        n = len(targets)
+        getter = attrgetter(*WRITABLE)
+        columns: dict[str, Any] = {"id": [t.id for t in targets]}
+        columns.update(zip(WRITABLE, zip(*(getter(t) for t in targets), strict=True), strict=True))
+        sidereal = [k for k, t in enumerate(targets) if t.ra is not None and t.dec is not None]
+        if sidereal:
+            ra = np.asarray([targets[k].ra for k in sidereal], dtype=float)
+            dec = np.asarray([targets[k].dec for k in sidereal], dtype=float)
+            sky = sky_columns(ra, dec)
+            gl, gb = galactic(ra, dec)
+            values = {"hpx": sky["hpx"].tolist(), "cx": sky["cx"].tolist(), "cy": sky["cy"].tolist(),
+                      "cz": sky["cz"].tolist(), "galactic_lng": gl.tolist(), "galactic_lat": gb.tolist()}
+            if len(sidereal) < n:
+                for name, column in list(values.items()):
+                    full: list[Any] = [None] * n
+                    for k, v in zip(sidereal, column, strict=True):
+                        full[k] = v
+                    values[name] = full
+            columns.update(values)
+            gl_col, gb_col = values["galactic_lng"], values["galactic_lat"]
+            for k, target in enumerate(targets):
+                target.galactic_lng, target.galactic_lat = gl_col[k], gb_col[k]
+        columns["created"] = columns["modified"] = [stamp] * n
+        writer.insert_columns("targets", columns)
+        name_rows = []
+        for target in targets:
+            name_rows.append((target.id, target.name, normalise_name(target.name), True, source, stamp))
+            for alias in target.aliases:
+                name_rows.append((target.id, alias, normalise_name(alias), False, source, stamp))
+        writer.insert("target_names", NAME_COLUMNS, name_rows)
+        writer.insert("target_extras", EXTRA_COLUMNS, writer.extra_rows((t.id, t.extras) for t in targets if t.extras))
 
 
 def fold_into(keep: Target, other: Target, overwrite: bool) -> None:
@@ -532,11 +525,13 @@ def row_to_target(row: Any) -> Target:
 
 
 def extra_value(row: Any) -> Any:
+    """The Python value of a ``target_extras`` row: int or float, bool, aware datetime, str."""
+    from tomcore.domain.extras import number_value
+
     if row.value_type == "number":
-        number = row.value_num
-        return int(number) if number is not None and number.is_integer() and "." not in row.value_text and "e" not in row.value_text.lower() else number
+        return number_value(row.value_text, row.value_num)
     if row.value_type == "boolean":
-        return row.value_bool
+        return bool(row.value_bool)
     if row.value_type == "datetime":
         return row.value_time
     return row.value_text

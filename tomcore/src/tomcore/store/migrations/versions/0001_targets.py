@@ -75,7 +75,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_targets_hpx'), ['hpx'], unique=False)
 
     op.create_table('target_extras',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('target_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('key', sa.String(length=100), nullable=False),
     sa.Column('value_type', sa.String(length=8), nullable=False),
@@ -84,12 +83,12 @@ def upgrade() -> None:
     sa.Column('value_bool', sa.Boolean(), nullable=True),
     sa.Column('value_time', tomcore.store.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['target_id'], ['targets.id'], name=op.f('fk_target_extras_target_id_targets'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_target_extras')),
-    sa.UniqueConstraint('target_id', 'key', name=op.f('uq_target_extras_target_id_key'))
+    sa.PrimaryKeyConstraint('target_id', 'key', name=op.f('pk_target_extras')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('target_extras', schema=None) as batch_op:
-        batch_op.create_index('ix_target_extras_key_num', ['key', 'value_num'], unique=False)
-        batch_op.create_index('ix_target_extras_key_time', ['key', 'value_time'], unique=False)
+        batch_op.create_index('ix_target_extras_key_num', ['key', 'value_num'], unique=False, sqlite_where=sa.text('value_num IS NOT NULL'), postgresql_where=sa.text('value_num IS NOT NULL'))
+        batch_op.create_index('ix_target_extras_key_time', ['key', 'value_time'], unique=False, sqlite_where=sa.text('value_time IS NOT NULL'), postgresql_where=sa.text('value_time IS NOT NULL'))
 
     op.create_table('target_list_members',
     sa.Column('list_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
