@@ -75,6 +75,12 @@ class ServiceError(TomError):
         super().__init__(f"{service}: {message}")
 
 
+class StorageError(TomError):
+    """Data product storage failed: access denied, a missing bucket or directory, a file
+    that is not where its record says, a checksum that does not match. The message names
+    the storage and never contains credentials."""
+
+
 class AuthenticationError(ServiceError):
     """The service refused our credentials (a 401 or 403)."""
 
