@@ -38,6 +38,8 @@ ENTRY_POINT_GROUP = "tom"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "tomcore.builtins.notifiers",
     "tomcore.builtins.notifications",
+    "tomcore.builtins.local_storage",
+    "tomcore.builtins.processors",
 )
 
 #: Kinds of registered objects: kind -> (hook name, singular noun).

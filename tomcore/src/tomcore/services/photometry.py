@@ -1,30 +1,52 @@
-"""Writing and reading photometry points, idempotently.
+"""Writing and reading photometry, idempotently and in columns.
 
-A point is unique by (target, source, band, time). :func:`insert_points` writes only the
-points not already stored (it looks up the existing keys of the targets involved, then
-inserts the rest with ``ON CONFLICT DO NOTHING`` against races), and returns exactly the
-points it added, so callers can report them and fire ``on_reduced_data_saved``.
+A point is unique by (target, source, band, time). :func:`insert_table` is the one write
+path: it takes columns (a ``pyarrow.Table``), drops rows without a finite time or a band,
+drops repeats within the batch and points already stored (one indexed query per 900
+targets), inserts the rest with multi-row ``INSERT ... ON CONFLICT DO NOTHING`` statements
+through the session's own DBAPI connection (no Python object per point beyond the values
+themselves), and returns exactly the rows it added. :func:`insert_points` is the same for
+:class:`PhotometryPoint` objects (broker light curves). Both write in the caller's
+transaction; the caller fires ``on_reduced_data_saved`` after commit.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tomcore.domain.data import PhotometryPoint
+from tomcore.domain.data import PHOTOMETRY_COLUMNS, PhotometryPoint, PointsView
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
     from sqlalchemy.orm import Session
 
 CHUNK = 900
-INSERT_CHUNK = 5000
+ROWS_PER_STATEMENT = 250
 
-#: Columns of the photometry table written from a point (besides target and provenance).
+_FLOAT_COLUMNS = ("time", "mag", "mag_err", "flux", "flux_err", "limit")
+_STRING_COLUMNS = ("band", "flux_unit", "telescope", "instrument", "source", "source_id", "extra")
+#: Table column name -> database column name, where they differ.
+_DB_NAMES = {"limit": "mag_limit"}
+#: Columns of the photometry table written from a point (besides target and provenance);
+#: kept for callers of the first version of this module.
 POINT_COLUMNS = ("time", "band", "mag", "mag_err", "flux", "flux_err", "flux_unit", "telescope",
                  "instrument", "source", "source_id", "extra")
+
+
+def schema(with_target: bool = True, with_extra: bool = True) -> pa.Schema:
+    """The canonical schema of photometry columns."""
+    import pyarrow as pa
+
+    fields = [pa.field("target_id", pa.int64())] if with_target else []
+    for name in PHOTOMETRY_COLUMNS:
+        fields.append(pa.field(name, pa.float64() if name in _FLOAT_COLUMNS else pa.string()))
+    if with_extra:
+        fields.append(pa.field("extra", pa.string()))
+    return pa.schema(fields)
 
 
 def _clean(value: Any) -> Any:
@@ -33,45 +55,235 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def point_row(target_id: int, point: PhotometryPoint) -> dict[str, Any]:
-    row = {c: _clean(getattr(point, c)) for c in POINT_COLUMNS}
-    row["mag_limit"] = _clean(point.limit)
-    row["target_id"] = target_id
-    row["source"] = point.source or ""
-    return row
+def as_table(data: Any, *, target_id: int | None = None, default_source: str | None = None) -> pa.Table:
+    """Photometry in any accepted shape as a ``pyarrow.Table`` with the canonical schema.
+
+    ``data`` is a ``pyarrow.Table``, a mapping of equal-length sequences, or a sequence of
+    :class:`PhotometryPoint`. Missing columns become nulls, NaN numbers nulls, ``extra``
+    dicts JSON text; ``target_id`` fills the target column when given; ``default_source``
+    fills empty sources.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns: dict[str, Any]
+    if isinstance(data, pa.Table):
+        columns = {name: data.column(name) for name in data.column_names}
+    elif isinstance(data, Mapping):
+        columns = dict(data)
+    else:
+        points = list(data or ())
+        columns = {name: [getattr(p, name) for p in points] for name in PHOTOMETRY_COLUMNS}
+        columns["extra"] = [p.extra for p in points]
+    lengths = {len(v) for v in columns.values() if v is not None}
+    if len(lengths) > 1:
+        raise ValueError(f"photometry columns have different lengths: {sorted(lengths)}")
+    n = lengths.pop() if lengths else 0
+    target = schema()
+    arrays = []
+    for field in target:
+        values = columns.get(field.name)
+        if field.name == "target_id" and target_id is not None:
+            arrays.append(pa.array(np.full(n, target_id, dtype="int64")))
+            continue
+        if values is None:
+            arrays.append(pa.nulls(n, field.type))
+            continue
+        if field.name == "extra" and not isinstance(values, (pa.Array, pa.ChunkedArray)):
+            values = [None if v in (None, {}) else (v if isinstance(v, str) else json.dumps(v)) for v in values]
+        if isinstance(values, (pa.Array, pa.ChunkedArray)):
+            array = values if values.type == field.type else pc.cast(values, field.type)
+        elif field.type == pa.float64():
+            array = _float_array(values)
+        else:
+            array = pa.array(values, field.type, from_pandas=True)
+        if field.type == pa.float64():
+            array = pc.if_else(pc.is_finite(array), array, pa.scalar(None, pa.float64()))
+        arrays.append(array)
+    table = pa.Table.from_arrays(arrays, schema=target)
+    if default_source is not None:
+        source = pc.if_else(pc.or_kleene(pc.is_null(table["source"]), pc.equal(table["source"], "")),
+                            default_source, table["source"])
+        table = table.set_column(table.schema.get_field_index("source"), "source", source)
+    return table
 
 
-def existing_keys(session: Session, target_ids: Iterable[int]) -> set[tuple[int, str, str, float]]:
-    """(target, source, band, time) of every stored point of these targets."""
+def _float_array(values: Any) -> pa.Array:
+    """Floats from a sequence; values that are not numbers become nulls."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(values, pa.float64(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        def number(value: Any) -> float | None:
+            try:
+                return float(value) if value is not None else None
+            except (TypeError, ValueError):
+                return None
+
+        return pa.array([number(v) for v in values], pa.float64(), from_pandas=True)
+
+
+def _codes(column: Any) -> tuple[Any, list[Any]]:
+    """Integer codes and the distinct values of a string column (nulls as '')."""
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(pc.fill_null(column, "")).combine_chunks()
+    return encoded.indices.to_numpy(zero_copy_only=False).astype("int64"), encoded.dictionary.to_pylist()
+
+
+def _object_column(column: Any) -> Any:
+    """A numpy object array of Python values (None for nulls), sharing repeated strings."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_floating(column.type):
+        values = column.to_numpy(zero_copy_only=False)
+        out = values.astype(object)
+        out[np.isnan(values)] = None
+        return out
+    if pa.types.is_integer(column.type):
+        return column.to_numpy(zero_copy_only=False).astype(object)
+    encoded = pc.dictionary_encode(column)
+    lookup = np.array([*encoded.dictionary.to_pylist(), None], dtype=object)
+    indices = pc.fill_null(encoded.indices, len(lookup) - 1).to_numpy(zero_copy_only=False)
+    return lookup[indices]
+
+
+def existing_keys(session: Session, target_ids: Iterable[int], *, lo: float | None = None,
+                  hi: float | None = None) -> list[tuple[int, str, str, float]]:
+    """(target, band, source, time) of the stored points of these targets (in a time range)."""
     from sqlalchemy import select
 
     from tomcore.store.models import PhotometryRow
 
     ids = sorted(set(target_ids))
-    keys: set[tuple[int, str, str, float]] = set()
+    keys: list[tuple[int, str, str, float]] = []
     for start in range(0, len(ids), CHUNK):
-        keys.update(session.execute(
-            select(PhotometryRow.target_id, PhotometryRow.source, PhotometryRow.band, PhotometryRow.time)
-            .where(PhotometryRow.target_id.in_(ids[start:start + CHUNK]))
-        ).all())
+        query = select(PhotometryRow.target_id, PhotometryRow.band, PhotometryRow.source, PhotometryRow.time).where(
+            PhotometryRow.target_id.in_(ids[start:start + CHUNK]))
+        if lo is not None and hi is not None:
+            query = query.where(PhotometryRow.time.between(lo, hi))
+        keys.extend(tuple(row) for row in session.execute(query))
     return keys
 
 
-def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert photometry rows (table column names), skipping any that already exist."""
-    from tomcore.store.models import PhotometryRow
+def _new_rows(session: Session, table: pa.Table) -> Any:
+    """Indices of the rows of ``table`` to insert: valid, first of their key in the batch,
+    and not stored yet."""
+    import numpy as np
+    import pyarrow.compute as pc
 
-    if not rows:
-        return
-    table = PhotometryRow.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).on_conflict_do_nothing(index_elements=["target_id", "source", "band", "time"])
+    n = table.num_rows
+    time = table["time"].to_numpy(zero_copy_only=False).astype("float64")
+    band_ok = pc.fill_null(pc.not_equal(table["band"], ""), False).to_numpy(zero_copy_only=False)
+    valid = np.isfinite(time) & band_ok
+    tid = table["target_id"].to_numpy(zero_copy_only=False).astype("int64")
+    targets, tcode = np.unique(tid, return_inverse=True)
+    bcode, bands = _codes(table["band"])
+    scode, sources = _codes(table["source"])
+    width = len(sources) * len(bands)
+    group = tcode.astype("int64") * width + bcode * len(sources) + scode
+    order = np.lexsort((time, group))
+    order = order[valid[order]]
+    g, t = group[order], time[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (g[1:] != g[:-1]) | (t[1:] != t[:-1])
+    keep = order[first]
+    if not len(keep):
+        return keep
+    stored = existing_keys(session, targets.tolist(), lo=float(time[keep].min()), hi=float(time[keep].max()))
+    if stored:
+        tindex = {int(v): i for i, v in enumerate(targets)}
+        bindex = {v: i for i, v in enumerate(bands)}
+        sindex = {v: i for i, v in enumerate(sources)}
+        by_group: dict[int, list[float]] = {}
+        for target_id, band, source, when in stored:
+            b, s = bindex.get(band), sindex.get(source or "")
+            if b is None or s is None:
+                continue
+            by_group.setdefault(tindex[int(target_id)] * width + b * len(sources) + s, []).append(when)
+        drop = np.zeros(n, dtype=bool)
+        kg = group[keep]
+        for code, times in by_group.items():
+            rows = keep[kg == code]
+            drop[rows[np.isin(time[rows], np.asarray(times, dtype="float64"))]] = True
+        keep = keep[~drop[keep]]
+    return np.sort(keep)
+
+
+def _literal(value: Any, dialect: str) -> str:
+    """An SQL literal for a value we made (a time, an id) or a name given by a user."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(int(value))
+    text = "'" + str(value).replace("'", "''") + "'"
+    return text if dialect == "sqlite" else text.replace("%", "%%")
+
+
+def insert_table(
+    session: Session,
+    table: pa.Table,
+    *,
+    query_name: str | None = None,
+    data_product_id: int | None = None,
+    now: datetime | None = None,
+) -> pa.Table:
+    """Store new photometry rows; return the rows actually added (same columns).
+
+    ``table`` has the canonical schema (:func:`as_table`), ``target_id`` filled. Rows
+    already stored (same target, source, band and time), repeats within ``table`` and rows
+    without a finite time or a band are left out.
+    """
+    import numpy as np
+
+    from tomcore.store.base import utcnow
+
+    if table.num_rows == 0:
+        return table
+    keep = _new_rows(session, table)
+    added = table.take(keep)
+    if added.num_rows == 0:
+        return added
+    now = (now or utcnow()).astimezone(UTC)
     connection = session.connection()
-    for start in range(0, len(rows), INSERT_CHUNK):
-        connection.execute(statement, list(rows[start:start + INSERT_CHUNK]))
+    dialect = connection.dialect.name
+    created = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else now.isoformat()
+    constants = {"created": created, "data_product_id": data_product_id, "query_name": query_name}
+    names = ["target_id", "time", "band", "source"]
+    for name in ("mag", "mag_err", "flux", "flux_err", "flux_unit", "limit", "telescope", "instrument",
+                 "source_id", "extra"):
+        if name in added.column_names and added[name].null_count < added.num_rows:
+            names.append(name)
+    matrix = np.empty((added.num_rows, len(names)), dtype=object)
+    for i, name in enumerate(names):
+        column = added[name]
+        if name == "source":
+            import pyarrow.compute as pc
+
+            column = pc.fill_null(column, "")
+        matrix[:, i] = _object_column(column)
+    marker = "?" if dialect == "sqlite" else "%s"
+    db_columns = [_DB_NAMES.get(n, n) for n in names] + list(constants)
+    one = "(" + ", ".join([marker] * len(names) + [_literal(v, dialect) for v in constants.values()]) + ")"
+    head = f"INSERT INTO photometry ({', '.join(db_columns)}) VALUES "
+    tail = " ON CONFLICT (target_id, time, band, source) DO NOTHING"
+    per = max(1, min(ROWS_PER_STATEMENT, 30000 // len(names)))
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        full = (len(matrix) // per) * per
+        if full:
+            cursor.executemany(head + ", ".join([one] * per) + tail, matrix[:full].reshape(-1, per * len(names)).tolist())
+        if full < len(matrix):
+            rest = matrix[full:]
+            cursor.execute(head + ", ".join([one] * len(rest)) + tail, rest.reshape(-1).tolist())
+    finally:
+        cursor.close()
+    return added
 
 
 def insert_points(
@@ -87,26 +299,43 @@ def insert_points(
     Points already stored (same target, source, band and time), and repeats within
     ``points``, are left out. Non-finite numbers are stored as NULL.
     """
-    from tomcore.store.base import utcnow
+    import pyarrow as pa
 
-    existing = existing_keys(session, points)
-    now = now or utcnow()
-    added: dict[int, list[PhotometryPoint]] = defaultdict(list)
-    rows: list[dict[str, Any]] = []
+    flat: list[PhotometryPoint] = []
+    owners: list[int] = []
     for target_id, target_points in points.items():
-        for point in target_points:
-            if not isinstance(point.time, (int, float)) or not math.isfinite(point.time) or not point.band:
-                continue
-            key = (target_id, point.source or "", point.band, float(point.time))
-            if key in existing:
-                continue
-            existing.add(key)
-            row = point_row(target_id, point)
-            row.update(query_name=query_name, data_product_id=data_product_id, created=now)
-            rows.append(row)
-            added[target_id].append(point)
-    insert_rows(session, rows)
-    return dict(added)
+        flat.extend(target_points)
+        owners.extend([target_id] * len(target_points))
+    if not flat:
+        return {}
+    table = as_table(flat)
+    table = table.set_column(0, "target_id", pa.array(owners, pa.int64()))
+    table = table.append_column("_index", pa.array(range(len(flat)), pa.int64()))
+    added = insert_table(session, table, query_name=query_name, data_product_id=data_product_id, now=now)
+    result: dict[int, list[PhotometryPoint]] = {}
+    for index in added["_index"].to_pylist():
+        result.setdefault(owners[index], []).append(flat[index])
+    return result
+
+
+def split_by_target(table: pa.Table) -> dict[int, PointsView]:
+    """Rows of a table with ``target_id``, as a :class:`PointsView` per target."""
+    import numpy as np
+
+    if table.num_rows == 0:
+        return {}
+    tid = table["target_id"].to_numpy(zero_copy_only=False)
+    targets = np.unique(tid)
+    if len(targets) == 1:
+        return {int(targets[0]): PointsView(table)}
+    order = np.argsort(tid, kind="stable")
+    ordered = table.take(order)
+    bounds = np.searchsorted(tid[order], targets)
+    ends = [*bounds[1:], len(order)]
+    return {int(t): PointsView(ordered.slice(int(a), int(b - a))) for t, a, b in zip(targets, bounds, ends, strict=True)}
+
+
+# -- reading -------------------------------------------------------------------------------------
 
 
 def row_to_point(row: Any) -> PhotometryPoint:
@@ -117,15 +346,56 @@ def row_to_point(row: Any) -> PhotometryPoint:
     )
 
 
-def points_of(session: Session, target_id: int, *, band: str | None = None, since: float | None = None) -> list[PhotometryPoint]:
+def _filtered(query: Any, band: str | Sequence[str] | None, since: float | None, until: float | None = None) -> Any:
+    from tomcore.store.models import PhotometryRow
+
+    if band is not None:
+        bands = [band] if isinstance(band, str) else list(band)
+        query = query.where(PhotometryRow.band.in_(bands))
+    if since is not None:
+        query = query.where(PhotometryRow.time >= since)
+    if until is not None:
+        query = query.where(PhotometryRow.time <= until)
+    return query
+
+
+def points_of(session: Session, target_id: int, *, band: str | Sequence[str] | None = None,
+              since: float | None = None, until: float | None = None) -> list[PhotometryPoint]:
     """The stored points of a target, by time."""
     from sqlalchemy import select
 
     from tomcore.store.models import PhotometryRow
 
-    query = select(PhotometryRow).where(PhotometryRow.target_id == target_id)
-    if band is not None:
-        query = query.where(PhotometryRow.band == band)
-    if since is not None:
-        query = query.where(PhotometryRow.time >= since)
+    query = _filtered(select(PhotometryRow).where(PhotometryRow.target_id == target_id), band, since, until)
     return [row_to_point(r) for r in session.execute(query.order_by(PhotometryRow.time, PhotometryRow.band)).scalars()]
+
+
+def table_of(session: Session, target_id: int, *, band: str | Sequence[str] | None = None,
+             since: float | None = None, until: float | None = None) -> pa.Table:
+    """The stored points of a target as columns (canonical schema, ``target_id`` set), by time."""
+    import pyarrow as pa
+    from sqlalchemy import select
+
+    from tomcore.store.models import PhotometryRow as P
+
+    columns = [P.target_id, P.time, P.band, P.mag, P.mag_err, P.flux, P.flux_err, P.flux_unit, P.mag_limit,
+               P.telescope, P.instrument, P.source, P.source_id, P.extra]
+    query = _filtered(select(*columns).where(P.target_id == target_id), band, since, until).order_by(P.time, P.band)
+    rows = session.execute(query).all()
+    target = schema()
+    if not rows:
+        return target.empty_table()
+    values = list(zip(*rows, strict=True))
+    values[-1] = tuple(None if v is None else json.dumps(v) for v in values[-1])
+    return pa.Table.from_arrays([pa.array(v, f.type) for v, f in zip(values, target, strict=True)], schema=target)
+
+
+def delete_of_product(session: Session, data_product_id: int) -> int:
+    """Delete the points read from one data product (before reprocessing it)."""
+    from sqlalchemy import delete
+
+    from tomcore.store.models import PhotometryRow
+
+    result = session.execute(delete(PhotometryRow).where(PhotometryRow.data_product_id == data_product_id))
+    return int(result.rowcount or 0)
+

@@ -2,7 +2,7 @@
 
 from tomcore.store.base import Base
 from tomcore.store.models.alerts import AlertQueryRow, AlertQueryRunRow, AlertQueryRunTargetRow
-from tomcore.store.models.data import DataProductRow, PhotometryRow
+from tomcore.store.models.data import DataProductRow, PhotometryRow, ReducedValueRow, SpectrumRow
 from tomcore.store.models.observations import (
     CadenceEpochRow,
     CadenceRow,
@@ -35,6 +35,8 @@ __all__ = [
     "ObservationStatusRow",
     "ObservationTemplateRow",
     "PhotometryRow",
+    "ReducedValueRow",
+    "SpectrumRow",
     "RunnerStepRow",
     "TargetExtraRow",
     "TargetListMemberRow",

@@ -1,0 +1,175 @@
+"""tom.data.store: streaming into storage, checksums, duplicates, safe names, events."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+
+from tomcore import hookimpl
+from tomcore.domain.targets import Target
+from tomcore.errors import NotFoundError, StorageError, ValidationError
+from tomcore.services.storage import check_key, safe_name
+
+LIGHT_CURVE = b"time,filter,magnitude,error,limit,telescope\n60000.1,g,18.5,0.1,,ZTF\n60000.2,r,18.7,0.1,,ZTF\n" \
+              b"60001.0,g,,,20.1,ZTF\n"
+
+
+@pytest.fixture
+def target(tom):
+    return tom.targets.create(Target(name="SN 2024abc", ra=10.0, dec=20.0))
+
+
+class Recorder:
+    def __init__(self):
+        self.products = []
+        self.batches = []
+
+    @hookimpl
+    def on_data_product_saved(self, tom, products):
+        self.products.append(list(products))
+
+    @hookimpl
+    def on_reduced_data_saved(self, tom, batch):
+        self.batches.append(batch)
+
+
+class ChunkedReader(io.RawIOBase):
+    """A stream that refuses to be read whole: at most `limit` bytes per read."""
+
+    def __init__(self, data: bytes, limit: int):
+        self.data, self.pos, self.limit, self.largest = data, 0, limit, 0
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        assert size is not None and size > 0, "the store asked for the whole stream at once"
+        size = min(size, self.limit)
+        chunk = self.data[self.pos:self.pos + size]
+        self.pos += len(chunk)
+        self.largest = max(self.largest, len(chunk))
+        return chunk
+
+
+def test_store_streams_records_and_processes(tom, target, tom_plugin):
+    recorder = tom_plugin(Recorder(), "recorder")
+    info = tom.data.store(target.id, io.BytesIO(LIGHT_CURVE), name="lc.csv", data_type="photometry",
+                          provenance="facility", source="lco")
+    assert info.status == "processed" and info.reduced == {"photometry": 3}
+    assert info.checksum == hashlib.sha256(LIGHT_CURVE).hexdigest()
+    assert info.md5 == hashlib.md5(LIGHT_CURVE).hexdigest()
+    assert info.size == len(LIGHT_CURVE) and info.path == "SN_2024abc/lco/lc.csv"
+    assert (tom.home / "data" / "SN_2024abc" / "lco" / "lc.csv").read_bytes() == LIGHT_CURVE
+    assert [p.id for p in recorder.products[0]] == [info.id]
+    assert recorder.batches[0].kind == "photometry" and recorder.batches[0].counts == {target.id: 3}
+    points = tom.data.points("SN 2024abc")
+    assert [(p.time, p.band, p.mag, p.limit, p.source) for p in points] == [
+        (60000.1, "g", 18.5, None, "lco"), (60000.2, "r", 18.7, None, "lco"), (60001.0, "g", None, 20.1, "lco")]
+
+
+def test_store_accepts_chunks_paths_bytes_and_lazy_openers(tom, target, tmp_path):
+    big = bytes(range(256)) * 40_000  # 10 MB
+    reader = ChunkedReader(big, 2**20)
+    info = tom.data.store(target, reader, name="a.bin", data_type="other")
+    assert info.size == len(big) and reader.largest <= 2**20
+    chunks = [big[i:i + 1000] for i in range(0, 30_000, 1000)]
+    assert tom.data.store(target, iter(chunks), name="b.bin", data_type="other").size == 30_000
+    path = tmp_path / "c.bin"
+    path.write_bytes(b"c" * 10)
+    assert tom.data.store(target, path, name="c.bin", data_type="other").md5 == hashlib.md5(b"c" * 10).hexdigest()
+    assert tom.data.store(target, b"d" * 5, name="d.bin", data_type="other").size == 5
+    assert tom.data.store(target, lambda: io.BytesIO(b"e"), name="e.bin", data_type="other").size == 1
+    with tom.data.open(info) as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == info.checksum
+
+
+def test_known_checksum_skips_without_reading(tom, target, tom_plugin):
+    recorder = tom_plugin(Recorder(), "recorder")
+    first = tom.data.store(target, LIGHT_CURVE, name="lc.csv", data_type="photometry", source="lco")
+
+    def never():
+        raise AssertionError("the stream was opened although the file is stored")
+
+    again = tom.data.store(target, never, name="lc.csv", data_type="photometry", source="lco",
+                           checksum="md5:" + hashlib.md5(LIGHT_CURVE).hexdigest())
+    assert again.existing and again.id == first.id
+    same_content = tom.data.store(target, LIGHT_CURVE, name="other-name.csv", data_type="photometry")
+    assert same_content.existing and same_content.id == first.id
+    assert len(recorder.products) == 1 and len(tom.data.list()) == 1
+    assert len(tom.storage.default.keys()) == 1
+
+
+def test_same_name_different_content_gets_its_own_file(tom, target):
+    a = tom.data.store(target, b"one", name="frame.bin", data_type="other", source="lco")
+    b = tom.data.store(target, b"two", name="frame.bin", data_type="other", source="lco")
+    assert a.path == "SN_2024abc/lco/frame.bin" and b.path != a.path and b.path.endswith(".bin")
+    with tom.data.open(b) as fh:
+        assert fh.read() == b"two"
+
+
+def test_checksum_or_size_mismatch_stores_nothing(tom, target):
+    with pytest.raises(StorageError, match="checksum does not match"):
+        tom.data.store(target, b"abc", name="x.bin", data_type="other", checksum="md5:" + "0" * 32)
+    with pytest.raises(StorageError, match="expected 10 bytes, got 3"):
+        tom.data.store(target, b"abc", name="x.bin", data_type="other", size=10)
+    assert tom.data.list() == [] and tom.storage.default.keys() == []
+    with pytest.raises(ValidationError, match="checksum"):
+        tom.data.store(target, b"abc", name="x.bin", data_type="other", checksum="md5:xyz")
+
+
+def test_bad_arguments(tom, target):
+    with pytest.raises(ValidationError, match="data type"):
+        tom.data.store(target, b"x", name="x", data_type="movie")
+    with pytest.raises(ValidationError, match="provenance"):
+        tom.data.store(target, b"x", name="x", data_type="other", provenance="friend")
+    with pytest.raises(NotFoundError):
+        tom.data.store("no such target", b"x", name="x", data_type="other")
+    with pytest.raises(NotFoundError, match="observation"):
+        tom.data.store(target, b"x", name="x", data_type="other", observation_id=999)
+    assert tom.data.list() == []
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("../../etc/passwd", "passwd"),
+    ("..\\..\\windows\\system.ini", "system.ini"),
+    ("/abs/path/frame.fits", "frame.fits"),
+    (".bashrc", "bashrc"),
+    ("..", "file"),
+    ("", "file"),
+    ("-rf", "rf"),
+    ("spaces and ümlauts?.csv", "spaces_and_umlauts_.csv"),
+    ("a\x00b\nc.txt", "a_b_c.txt"),
+    ("x" * 300 + ".fits.fz", "x" * 142 + ".fits.fz"),
+])
+def test_safe_names(given, expected):
+    assert safe_name(given) == expected
+
+
+def test_keys_cannot_leave_the_storage(tom, target):
+    for bad in ("../x", "/etc/x", "a//b", "a/./b", "a\\b"):
+        with pytest.raises(StorageError):
+            check_key(bad)
+    info = tom.data.store(target, b"x", name="../../../../../../tmp/evil.txt", data_type="other",
+                          source="../../lco")
+    assert info.path == "SN_2024abc/lco/evil.txt"
+    assert (tom.home / "data" / "SN_2024abc" / "lco" / "evil.txt").exists()
+
+
+def test_collect_fires_once(tom, target, tom_plugin):
+    recorder = tom_plugin(Recorder(), "recorder")
+    with tom.data.collect():
+        tom.data.store(target, b"1", name="1.bin", data_type="other")
+        tom.data.store(target, LIGHT_CURVE, name="lc.csv", data_type="photometry")
+        assert recorder.products == []
+    assert [len(batch) for batch in recorder.products] == [2]
+    assert [b.kind for b in recorder.batches] == ["photometry"]
+
+
+def test_delete_removes_record_reduced_data_and_file(tom, target):
+    info = tom.data.store(target, LIGHT_CURVE, name="lc.csv", data_type="photometry")
+    assert tom.data.delete([info.id]) == 1
+    assert tom.data.list() == [] and tom.data.points(target) == [] and tom.storage.default.keys() == []
+    with pytest.raises(NotFoundError):
+        tom.data.delete([info.id])
