@@ -14,7 +14,7 @@ from tom_broker_alerce.mapping import (
     alert_from_item,
     build_query,
     page_from_items,
-    points_from_lightcurve,
+    points_from_lightcurve_body,
     top_probability,
     web_url,
 )
@@ -194,4 +194,4 @@ class AlerceBroker(Broker):
         return alert
 
     def light_curve(self, object_id: str) -> list[PhotometryPoint]:
-        return points_from_lightcurve(object_id, self.client.lightcurve(object_id))
+        return points_from_lightcurve_body(object_id, self.client.lightcurve_body(object_id))

@@ -20,15 +20,13 @@ SERVICE = "ALeRCE"
 
 
 def loads(body: bytes) -> Any:
-    """Decode JSON fast (orjson), falling back to the standard library, which also reads
+    """Decode JSON fast (msgspec), falling back to the standard library, which also reads
     the ``NaN`` literals Python servers write. ``ValueError`` when it is not JSON."""
-    try:
-        import orjson
+    import msgspec
 
-        return orjson.loads(body)
-    except ImportError:  # pragma: no cover - orjson is a dependency
-        pass
-    except ValueError:
+    try:
+        return msgspec.json.decode(body)
+    except msgspec.DecodeError:
         pass
     return json.loads(body)
 
@@ -99,6 +97,14 @@ class AlerceClient:
         """``GET objects/{oid}/lightcurve``: ``{"detections": [...], "non_detections": [...]}``."""
         params = [("survey_id", survey_id)] if survey_id != "ztf" else None
         return self._json(f"objects/{oid}/lightcurve", params, object_id=oid, what="light curve")
+
+    def lightcurve_body(self, oid: str, survey_id: str = "ztf") -> bytes:
+        """The raw body of ``GET objects/{oid}/lightcurve`` (for fast typed decoding)."""
+        params = [("survey_id", survey_id)] if survey_id != "ztf" else None
+        status, body, _ = self._get(f"objects/{oid}/lightcurve", params)
+        if status in (400, 404):
+            self._raise(status, body, oid, "light curve")
+        return body
 
     def probabilities(self, oid: str, classifier: str | None = None) -> Any:
         params = [("classifier", classifier)] if classifier else None

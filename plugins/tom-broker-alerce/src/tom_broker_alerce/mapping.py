@@ -191,6 +191,46 @@ def points_from_lightcurve(oid: str, data: Any) -> list[PhotometryPoint]:
     return points
 
 
+# -- fast path: typed decoding of light-curve bodies ------------------------------------------
+
+def points_from_lightcurve_body(oid: str, body: bytes) -> list[PhotometryPoint]:
+    """Photometry points of a ``/lightcurve`` body (bytes), decoded straight into the few
+    fields used; bodies the typed decoder refuses (NaN literals, odd types) go through the
+    tolerant path of :func:`points_from_lightcurve`, and invalid JSON is a :class:`BadRecord`."""
+    import msgspec
+
+    from tom_broker_alerce.structs import DECODER
+
+    try:
+        data = DECODER.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        from tom_broker_alerce.client import loads
+
+        try:
+            decoded = loads(body)
+        except ValueError:
+            raise BadRecord(f"{oid}: the light curve from ALeRCE is not valid JSON") from None
+        return points_from_lightcurve(oid, decoded)
+    if data.detections is None and data.non_detections is None:
+        raise BadRecord(f"{oid}: the light curve has neither detections nor non_detections")
+    points: list[PhotometryPoint] = []
+    append = points.append
+    bands, telescopes = BANDS, TELESCOPES
+    for row in data.detections or ():
+        mjd, mag, fid = row.mjd, row.magpsf, row.fid
+        if mjd is None or mag is None or fid is None:
+            continue
+        append(PhotometryPoint(time=mjd, band=bands.get(fid) or f"fid{fid}", mag=mag, mag_err=row.sigmapsf,
+                               telescope=telescopes.get(row.tid or "ztf", "ZTF"), source=BROKER, source_id=oid))
+    for row in data.non_detections or ():
+        mjd, limit, fid = row.mjd, row.diffmaglim, row.fid
+        if mjd is None or limit is None or fid is None:
+            continue
+        append(PhotometryPoint(time=mjd, band=bands.get(fid) or f"fid{fid}", limit=limit,
+                               telescope=telescopes.get(row.tid or "ztf", "ZTF"), source=BROKER, source_id=oid))
+    return points
+
+
 def top_probability(rows: Any, classifier: str = "lc_classifier") -> dict[str, Any] | None:
     """The ranking-1 row of ``classifier`` (else the most probable row) of a
     ``/probabilities`` body."""
