@@ -156,7 +156,8 @@ def start(app: Any, host: str = "127.0.0.1", port: int = 0) -> FakeService:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server(host, port, app, threaded=True)
     server.daemon_threads = True  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, name=f"fake-{type(app).__name__}", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=f"fake-{type(app).__name__}", daemon=True)
     thread.start()
     return FakeService(app, host, server.server_port, server, thread)
 
