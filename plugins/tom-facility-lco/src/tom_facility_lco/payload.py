@@ -266,9 +266,9 @@ _IC = {"exposure_time": "exposure_time", "exposure_count": "exposure_count", "mo
 
 def _guess(message: str, default: str) -> str:
     text = message.lower()
-    for needle, field in (("filter", "filter"), ("slit", "slit"), ("readout", "readout_mode"),
+    for needle, field in (("visible", "request"), ("filter", "filter"), ("slit", "slit"), ("readout", "readout_mode"),
                           ("exposure", "exposure_time"), ("instrument", "instrument"), ("airmass", "max_airmass"),
-                          ("lunar", "min_lunar_distance"), ("window", "end"), ("semester", "end"),
+                          ("lunar", "min_lunar_distance"), ("window start", "start"), ("window", "end"), ("semester", "end"),
                           ("proposal", "proposal"), ("ipp", "ipp")):
         if needle in text:
             return field
