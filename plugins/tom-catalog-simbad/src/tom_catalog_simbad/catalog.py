@@ -1,0 +1,208 @@
+"""The ``simbad`` catalog: SIMBAD rows mapped to sidereal targets.
+
+For each name it fills name (SIMBAD's main identifier), ra, dec (ICRS, epoch J2000), proper
+motions, parallax and, from ``mesDistance``, the distance with its error; the object type,
+radial velocity, redshift and spectral type become typed extras; every identifier of the
+object becomes an alias. Many names are resolved with one query per ``batch_size`` names.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from tom_catalog_simbad.queries import clean_identifier, distances_query, identifier_key, objects_query
+from tomcore.config import Setting
+from tomcore.contracts.catalogs import Catalog
+from tomcore.domain.catalogs import CatalogEntry, Resolution
+from tomcore.domain.targets import SIDEREAL, Target
+from tomcore.errors import AmbiguousError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tom_catalog_simbad.client import TapClient
+    from tomcore.config import SectionView
+
+log = logging.getLogger("tom_catalog_simbad")
+
+DEFAULT_TAP_URL = "https://simbad.cds.unistra.fr/simbad/sim-tap"
+#: Distance units of ``mesDistance`` to parsecs.
+DISTANCE_UNITS = {"pc": 1.0, "kpc": 1e3, "mpc": 1e6, "gpc": 1e9}
+
+
+class SimbadCatalog(Catalog):
+    """SIMBAD (CDS, Strasbourg) through its TAP service."""
+
+    name = "simbad"
+    title = "SIMBAD"
+    description = ("Stars, galaxies and transients by name: position, proper motion, parallax, distance, "
+                   "velocity or redshift, object type and every identifier.")
+    target_type = SIDEREAL
+    info_url = "https://simbad.cds.unistra.fr/simbad/"
+    batch_size = 100
+    settings = (
+        Setting("tap_url", DEFAULT_TAP_URL, help="SIMBAD's TAP service; queries go to <tap_url>/sync. "
+                "Mirror: https://simbad.harvard.edu/simbad/sim-tap"),
+        Setting("batch_size", 100, "int", help="Names resolved per query when resolving many."),
+        Setting("distances", True, "bool", help="Also read published distances (mesDistance), one more query per batch."),
+        Setting("maxrec", 20000, "int", help="Most rows a query may return (MAXREC); a larger answer is split."),
+        Setting("min_interval", 0.2, "float", help="Seconds between two queries (SIMBAD blacklists clients "
+                "sending more than about 6 queries a second)."),
+        Setting("timeout", None, "float", help="Seconds to wait for an answer (default: [http] timeout)."),
+        Setting("retries", None, "int", help="Retries on 5xx and connection errors (default: [http] retries)."),
+    )
+
+    _client: TapClient | None = None
+
+    def bind(self, config: SectionView, plugin_name: str) -> None:
+        super().bind(config, plugin_name)
+        self.batch_size = max(1, int(config["batch_size"]))
+        self._client = None
+
+    @property
+    def client(self) -> TapClient:
+        if self._client is None:
+            from tom_catalog_simbad.client import TapClient
+
+            self._client = TapClient(self.http_client(self.config["tap_url"], service=self.title),
+                                     maxrec=self.config["maxrec"], min_interval=self.config["min_interval"])
+        return self._client
+
+    # -- the contract --------------------------------------------------------------------------
+
+    def resolve(self, term: str, **options: Any) -> list[CatalogEntry]:
+        resolution = self.resolve_many([term], **options)[0]
+        if resolution.error is not None:
+            raise resolution.error
+        return resolution.entries
+
+    def resolve_many(self, terms: Sequence[str], *, progress: Callable[[int], None] | None = None,
+                     **options: Any) -> list[Resolution]:
+        """Resolve ``terms`` with one query per ``batch_size`` distinct names (plus one for
+        their distances)."""
+        wanted = list(dict.fromkeys(t.strip() for t in terms if t and t.strip()))
+        found: dict[str, list[CatalogEntry]] = {}
+        for start in range(0, len(wanted), self.batch_size):
+            chunk = wanted[start:start + self.batch_size]
+            rows_by_term = self._assign(chunk, self._query_split(chunk, objects_query))
+            oids = {row["oid"] for rows in rows_by_term.values() for row in rows if row.get("oid") is not None}
+            distances: dict[int, list[dict[str, Any]]] = {}
+            if oids and self.config["distances"]:
+                for row in self._query_split(sorted(oids), distances_query):
+                    distances.setdefault(row["oidref"], []).append(row)
+            for term in chunk:
+                found[term] = [self.entry(term, row, distances.get(row["oid"], []) if row.get("oid") is not None else [])
+                               for row in rows_by_term[term]]
+            if progress is not None:
+                progress(len(chunk))
+        results = []
+        for term in terms:
+            entries = found.get((term or "").strip(), [])
+            error = None
+            if len(entries) > 1:
+                error = AmbiguousError(f"SIMBAD: {term!r} is an identifier of {len(entries)} objects; ask for one "
+                                       "by its main identifier", [(e.name, e.target.extras.get("object_type") or "")
+                                                                   for e in entries])
+            results.append(Resolution(term=term, entries=entries, error=error))
+        return results
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def _query_split(self, items: Sequence[Any], build: Callable[[Sequence[Any]], str]) -> list[dict[str, Any]]:
+        """Run ``build(items)``; when the service truncates the answer (OVERFLOW), ask again
+        in two halves."""
+        result = self.client.query(build(items))
+        if result.overflow:
+            if len(items) > 1:
+                middle = len(items) // 2
+                return self._query_split(items[:middle], build) + self._query_split(items[middle:], build)
+            log.warning("SIMBAD truncated the answer for %r at %d rows (maxrec)", items[0], len(result.rows))
+        return result.rows
+
+    @staticmethod
+    def _assign(chunk: Sequence[str], rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        """Give each row back to the name(s) it was found by (one row per object and name)."""
+        by_key: dict[str, list[str]] = {}
+        for term in chunk:
+            by_key.setdefault(identifier_key(term), []).append(term)
+        assigned: dict[str, list[dict[str, Any]]] = {term: [] for term in chunk}
+        stray = []
+        for row in rows:
+            terms = by_key.get(identifier_key(row.get("matched_id") or ""))
+            if terms is None:
+                stray.append(row)
+                continue
+            for term in terms:
+                if all(r.get("oid") != row.get("oid") for r in assigned[term]):
+                    assigned[term].append(row)
+        if stray:
+            # SIMBAD matched a spelling we do not normalise the same way; give the rows to
+            # the one name left without an answer, if there is exactly one.
+            empty = [term for term in chunk if not assigned[term]]
+            oids = {row.get("oid") for row in stray}
+            if len(empty) == 1 and len(oids) == 1:
+                assigned[empty[0]].append(stray[0])
+            else:
+                log.warning("SIMBAD rows matched by %s could not be given back to a name",
+                            ", ".join(repr(r.get("matched_id")) for r in stray))
+        return assigned
+
+    def entry(self, term: str, row: dict[str, Any], distances: list[dict[str, Any]]) -> CatalogEntry:
+        """Map one SIMBAD row (and its distances) to a catalog entry."""
+        main_id = row.get("main_id") or row.get("matched_id") or term
+        name = clean_identifier(main_id)
+        aliases: list[str] = []
+        seen = {identifier_key(name)}
+        for identifier in (row.get("ids") or "").split("|"):
+            alias = clean_identifier(identifier)
+            key = identifier_key(alias)
+            if alias and key not in seen:
+                seen.add(key)
+                aliases.append(alias)
+        if identifier_key(term) not in seen:
+            aliases.append(term)
+        extras: dict[str, Any] = {}
+        for key, column in (("object_type", "otype"), ("redshift", "rvz_redshift"),
+                            ("radial_velocity", "rvz_radvel"), ("spectral_type", "sp_type")):
+            if row.get(column) is not None:
+                extras[key] = row[column]
+        distance, distance_err, chosen = pick_distance(distances)
+        target = Target(
+            name=name, type=SIDEREAL, ra=_float(row.get("ra")), dec=_float(row.get("dec")),
+            epoch=2000.0 if row.get("ra") is not None else None,
+            pm_ra=_float(row.get("pmra")), pm_dec=_float(row.get("pmdec")), parallax=_float(row.get("plx_value")),
+            distance=distance, distance_err=distance_err, aliases=aliases, extras=extras,
+        )
+        note = f"distance from {chosen['bibcode']}" if chosen and chosen.get("bibcode") else None
+        return CatalogEntry(catalog=self.name, term=term, target=target, identifier=name, url=self.page_url(main_id),
+                            note=note, raw={**row, "distances": distances})
+
+    def page_url(self, main_id: str) -> str | None:
+        """SIMBAD's web page of the object (next to the TAP service)."""
+        base = str(self.config["tap_url"]).rstrip("/")
+        if not base.endswith("/sim-tap"):
+            return None
+        return f"{base[:-len('sim-tap')]}sim-id?Ident={quote(main_id)}"
+
+
+def pick_distance(rows: list[dict[str, Any]]) -> tuple[float | None, float | None, dict[str, Any] | None]:
+    """The most recent published distance (by the year of its bibcode), in parsecs, with
+    its error (the mean of the minus and plus errors given)."""
+    usable = []
+    for row in rows:
+        factor = DISTANCE_UNITS.get((row.get("unit") or "").strip().lower())
+        if factor is not None and _float(row.get("dist")) is not None:
+            usable.append((row, factor))
+    if not usable:
+        return None, None, None
+    row, factor = max(usable, key=lambda item: str(item[0].get("bibcode") or ""))
+    errors = [abs(v) for v in (_float(row.get("minus_err")), _float(row.get("plus_err"))) if v is not None]
+    distance = float(row["dist"]) * factor
+    return distance, (sum(errors) / len(errors) * factor if errors else None), row
+
+
+def _float(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    return float(value)

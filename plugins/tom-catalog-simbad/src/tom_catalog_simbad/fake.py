@@ -1,0 +1,346 @@
+"""A fake SIMBAD TAP service for tests and the demo (no network).
+
+It answers ``POST``/``GET /simbad/sim-tap/sync`` as SIMBAD does (apis.md §3): TAP parameters
+``REQUEST=doQuery``, ``LANG=ADQL``, ``QUERY``, ``MAXREC``; a VOTable 1.4 with
+``RESOURCE type="results"``, ``INFO name="QUERY_STATUS"`` (``OK``; ``OVERFLOW`` after the
+table when ``MAXREC`` truncated the answer), ``FIELD`` declarations and ``TABLEDATA`` rows
+(empty cells for missing values); zero rows when nothing matches; ``QUERY_STATUS=ERROR``
+with HTTP 400 for ADQL it cannot run. It understands the ADQL shapes a client sends for
+name lookups (``basic`` joined to ``ident`` and ``ids``, ``ident.id = '...'`` criteria
+combined with ``OR``, identifiers compared ignoring case, spacing and the ``NAME`` prefix of common names) and distance lookups
+(``mesDistance`` by ``oidref``). ``GET /simbad/sim-tap/capabilities`` answers the VOSI
+capabilities with SIMBAD's output limit.
+
+The objects are real ones with values in SIMBAD's own formats (padded identifiers such as
+``"M  31"``, ``|``-separated ``ids``, distance units with trailing spaces)::
+
+    from tomcore.testing import serve
+    from tom_catalog_simbad.fake import FakeSimbad
+
+    with serve(FakeSimbad()) as service:
+        tap_url = service.url + "/simbad/sim-tap"   # TOM_SIMBAD_TAP_URL
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from werkzeug.wrappers import Request, Response
+
+from tomcore.testing.fakehttp import JsonApp
+
+TAP_PATH = "/simbad/sim-tap"
+VOTABLE_TYPE = "application/x-votable+xml"
+
+#: Column schema of the fake: (datatype, unit, ucd) as SIMBAD declares them.
+BASIC_SCHEMA: dict[str, tuple[str, str, str]] = {
+    "oid": ("long", "", "meta.record;meta.id"),
+    "main_id": ("char", "", "meta.id;meta.main"),
+    "otype": ("char", "", "src.class"),
+    "ra": ("double", "deg", "pos.eq.ra;meta.main"),
+    "dec": ("double", "deg", "pos.eq.dec;meta.main"),
+    "coo_err_maj": ("float", "mas", "phys.angSize.smajAxis;pos.errorEllipse;pos.eq"),
+    "coo_err_min": ("float", "mas", "phys.angSize.sminAxis;pos.errorEllipse;pos.eq"),
+    "coo_err_angle": ("short", "deg", "pos.posAng;pos.errorEllipse;pos.eq"),
+    "coo_qual": ("char", "", "meta.code.qual;pos.eq"),
+    "coo_bibcode": ("char", "", "meta.bib.bibcode;pos.eq"),
+    "pmra": ("double", "mas.yr-1", "pos.pm;pos.eq.ra"),
+    "pmdec": ("double", "mas.yr-1", "pos.pm;pos.eq.dec"),
+    "pm_qual": ("char", "", "meta.code.qual;pos.pm"),
+    "plx_value": ("double", "mas", "pos.parallax.trig"),
+    "plx_err": ("float", "mas", "stat.error;pos.parallax.trig"),
+    "rvz_type": ("char", "", "meta.code.class"),
+    "rvz_radvel": ("double", "km.s-1", "spect.dopplerVeloc.opt;em.opt.V"),
+    "rvz_redshift": ("double", "", "src.redshift"),
+    "rvz_err": ("float", "km.s-1", "stat.error;spect.dopplerVeloc"),
+    "sp_type": ("char", "", "src.spType"),
+    "morph_type": ("char", "", "src.morph.type"),
+    "nbref": ("int", "", "meta.bib;meta.number"),
+}
+IDS_SCHEMA = {"ids": ("char", "", "meta.id"), "oidref": ("long", "", "meta.record;meta.id.cross")}
+IDENT_SCHEMA = {"id": ("char", "", "meta.id"), "oidref": ("long", "", "meta.record;meta.id.cross")}
+DISTANCE_SCHEMA: dict[str, tuple[str, str, str]] = {
+    "oidref": ("long", "", "meta.record;meta.id.cross"),
+    "dist": ("double", "", "pos.distance"),
+    "qual": ("char", "", "meta.code.qual;pos.distance"),
+    "unit": ("char", "", "meta.unit"),
+    "minus_err": ("double", "", "stat.error;pos.distance"),
+    "plus_err": ("double", "", "stat.error;pos.distance"),
+    "method": ("char", "", "meta.code.class;pos.distance"),
+    "bibcode": ("char", "", "meta.bib.bibcode"),
+}
+
+
+def _obj(oid: int, main_id: str, otype: str, ra: float | None, dec: float | None, ids: list[str], **values: Any) -> dict[str, Any]:
+    record = dict.fromkeys(BASIC_SCHEMA)
+    record.update(oid=oid, main_id=main_id, otype=otype, ra=ra, dec=dec, **values)
+    record["ids"] = "|".join(ids)
+    record["distances"] = record.pop("distances", None) or []
+    return record
+
+
+def _dist(dist: float, unit: str, minus: float | None, plus: float | None, method: str, bibcode: str,
+          qual: str | None = None) -> dict[str, Any]:
+    return {"dist": dist, "unit": unit, "minus_err": minus, "plus_err": plus, "method": method,
+            "bibcode": bibcode, "qual": qual}
+
+
+#: The objects the fake knows, in SIMBAD's formats.
+OBJECTS: list[dict[str, Any]] = [
+    _obj(1575544, "M  31", "AGN", 10.684708333333333, 41.268750000000004, [
+        "M  31", "NGC   224", "UGC   454", "PGC 2557", "LEDA    2557", "MCG+07-02-016", "CGCG 535-017",
+        "2MASX J00424433+4116074", "IRAS 00400+4059", "IRAS F00400+4059", "NAME Andromeda", "NAME Andromeda Galaxy",
+        "NAME And Nebula", "Z 535-17", "RX J0042.7+4116", "2E   176", "GALEX J004244.3+411607",
+    ], coo_err_maj=None, coo_err_min=None, coo_qual="C", coo_bibcode="2006AJ....131.1163S",
+        pmra=0.065, pmdec=-0.057, pm_qual="C", rvz_type="v", rvz_radvel=-300.0, rvz_redshift=-0.001001, rvz_err=4.0,
+        morph_type="SA(s)b", nbref=4214,
+        distances=[
+            _dist(0.785, "Mpc ", -0.025, 0.025, "TRGB", "2005MNRAS.356..979M"),
+            _dist(752.0, "kpc ", -27.0, 27.0, "Cep", "2012ApJ...745..156R"),
+            _dist(0.761, "Mpc ", -0.011, 0.011, "RRLyr", "2021ApJ...920...84S"),
+            _dist(0.776, "Mpc ", -0.021, 0.022, "EB", "2010A&A...509A..70V"),
+        ]),
+    _obj(17264153, "SN 2011fe", "SN*", 210.77420833333333, 54.273722222222226, [
+        "SN 2011fe", "PTF 11kly", "Gaia DR3 1608411380744706560",
+    ], coo_qual="B", coo_bibcode="2011ATel.3581....1N", rvz_type="z", rvz_radvel=241.0, rvz_redshift=0.000804,
+        rvz_err=2.0, sp_type="Ia", nbref=612),
+    _obj(1050784, "* alf Lyr", "dS*", 279.23473479, 38.78368896, [
+        "* alf Lyr", "* 3 Lyr", "ADS 11510 A", "BD+38  3238", "FK5  699", "GC 25466", "HD 172167", "HIC  91262",
+        "HIP  91262", "HR  7001", "NAME Vega", "2MASS J18365633+3847012", "Gaia DR3 2095376004917733376",
+        "TYC 3105-2070-1", "WDS J18369+3847A", "PLX 4293", "SAO  67174",
+    ], coo_err_maj=0.57, coo_err_min=0.45, coo_qual="A", coo_bibcode="2007A&A...474..653V", pmra=200.94,
+        pmdec=286.23, pm_qual="A", plx_value=130.23, plx_err=0.36, rvz_type="v", rvz_radvel=-20.6,
+        rvz_redshift=-0.000069, rvz_err=0.2, sp_type="A0Va", nbref=2631,
+        distances=[_dist(7.68, "pc  ", -0.02, 0.02, "paral", "2007A&A...474..653V")]),
+    _obj(2281853, "NAME Barnard's Star", "BY*", 269.45207695, 4.69336497, [
+        "NAME Barnard's Star", "NAME Barnard's Runaway Star", "BD+04  3561a", "GJ   699", "HIP  87937", "LHS    57",
+        "V* V2500 Oph", "Gaia DR3 4472832130942575872", "2MASS J17574849+0441405",
+    ], coo_err_maj=0.026, coo_err_min=0.024, coo_qual="A", coo_bibcode="2020yCat.1350....0G", pmra=-801.551,
+        pmdec=10362.394, pm_qual="A", plx_value=546.9759, plx_err=0.04, rvz_type="v", rvz_radvel=-110.11,
+        rvz_redshift=-0.000367, rvz_err=0.02, sp_type="M4V", nbref=1275,
+        distances=[_dist(1.8282, "pc  ", -0.0001, 0.0001, "paral", "2020yCat.1350....0G")]),
+    _obj(1217453, "3C 273", "QSO", 187.27791537, 2.05238857, [
+        "3C 273", "QSO B1226+023", "PKS 1226+023", "4C 02.32", "2MASS J12290678+0203079", "LEDA 2817556",
+        "Gaia DR3 3700381357012226048", "RX J1229.1+0203",
+    ], coo_err_maj=0.014, coo_err_min=0.011, coo_qual="A", coo_bibcode="2020yCat.1350....0G",
+        pmra=-0.019, pmdec=0.011, pm_qual="C", plx_value=0.0097, plx_err=0.0235,
+        rvz_type="z", rvz_radvel=47468.0, rvz_redshift=0.158339, rvz_err=5.0, nbref=5102,
+        distances=[_dist(749.0, "Mpc ", None, None, "rsh", "2016AJ....152...50T")]),
+]
+
+_SPACES = re.compile(r"\s+")
+_STRING = r"'((?:[^']|'')*)'"
+
+
+def simbad_key(identifier: str) -> str:
+    """SIMBAD compares identifiers ignoring case and spacing, and finds common names
+    (stored as ``NAME Andromeda Galaxy``) without their ``NAME`` prefix."""
+    key = _SPACES.sub("", identifier).casefold()
+    if identifier.strip()[:5].casefold() == "name " and len(key) > 4:
+        key = key[4:]
+    return key
+
+
+class AdqlError(Exception):
+    """The fake cannot run this ADQL (SIMBAD would say why)."""
+
+
+class FakeSimbad(JsonApp):
+    """SIMBAD's TAP service at ``/simbad/sim-tap``; ``objects`` may be replaced or added to."""
+
+    def __init__(self, objects: list[dict[str, Any]] | None = None) -> None:
+        super().__init__()
+        self.objects = [dict(o) for o in (objects if objects is not None else OBJECTS)]
+        self.route(f"{TAP_PATH}/sync", self.sync, methods=("GET", "POST"))
+        self.route(f"{TAP_PATH}/capabilities", self.capabilities)
+
+    @property
+    def queries(self) -> list[str]:
+        """The ADQL of every sync request received, in order."""
+        found = []
+        for request in self.requests_to(f"{TAP_PATH}/sync"):
+            params = _form(request)
+            found.append(params.get("QUERY", ""))
+        return found
+
+    # -- endpoints -----------------------------------------------------------------------------
+
+    def capabilities(self, request: Request) -> Response:
+        xml = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<vosi:capabilities xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0" '
+            'xmlns:tr="http://www.ivoa.net/xml/TAPRegExt/v1.0" xmlns:vr="http://www.ivoa.net/xml/VOResource/v1.0" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+            ' <capability standardID="ivo://ivoa.net/std/TAP" xsi:type="tr:TableAccess">\n'
+            f'  <interface role="std" xsi:type="vs:ParamHTTP"><accessURL use="base">{escape(request.host_url.rstrip("/") + TAP_PATH)}</accessURL></interface>\n'
+            '  <language><name>ADQL</name><version ivo-id="ivo://ivoa.net/std/ADQL#v2.0">2.0</version></language>\n'
+            '  <executionDuration><default>1080</default><hard>1080</hard></executionDuration>\n'
+            '  <outputLimit><default unit="row">2000000</default><hard unit="row">2000000</hard></outputLimit>\n'
+            '  <uploadLimit><default unit="row">200000</default><hard unit="row">200000</hard></uploadLimit>\n'
+            ' </capability>\n'
+            '</vosi:capabilities>\n'
+        )
+        return Response(xml, mimetype="text/xml")
+
+    def sync(self, request: Request) -> Response:
+        params = {key.upper(): value for key, value in (request.form if request.method == "POST" else request.args).items()}
+        if params.get("REQUEST", "doQuery").lower() != "doquery":
+            return self.error(f"Unknown REQUEST value: {params.get('REQUEST')}")
+        if params.get("LANG", "ADQL").upper().split("-")[0] != "ADQL":
+            return self.error(f"Unsupported query language: {params.get('LANG')}")
+        query = params.get("QUERY", "").strip()
+        if not query:
+            return self.error("Missing parameter: QUERY")
+        try:
+            maxrec = int(params.get("MAXREC", "2000000"))
+        except ValueError:
+            return self.error(f"Incorrect MAXREC value: {params.get('MAXREC')}")
+        try:
+            fields, rows = self.run(query)
+        except AdqlError as exc:
+            return self.error(f"Incorrect ADQL query: {exc}", query)
+        overflow = len(rows) > maxrec
+        return self.votable(fields, rows[:maxrec], query, overflow)
+
+    # -- ADQL ----------------------------------------------------------------------------------
+
+    def run(self, query: str) -> tuple[list[tuple[str, ...]], list[list[Any]]]:
+        text = _SPACES.sub(" ", query).strip()
+        match = re.fullmatch(
+            r"SELECT (?:TOP (?P<top>\d+) )?(?P<cols>.+?) FROM basic JOIN ident ON basic\.oid = ident\.oidref"
+            r"(?P<ids> LEFT JOIN ids ON basic\.oid = ids\.oidref| JOIN ids ON basic\.oid = ids\.oidref)?"
+            r" WHERE (?P<where>.+)", text, re.IGNORECASE)
+        if match:
+            return self._objects(match)
+        match = re.fullmatch(r"SELECT (?P<cols>.+?) FROM mesDistance WHERE (?P<where>.+)", text, re.IGNORECASE)
+        if match:
+            return self._distances(match)
+        raise AdqlError(f"cannot parse the query near {text[:60]!r} [l.1 c.1] !")
+
+    def _columns(self, text: str, tables: dict[str, dict[str, tuple[str, str, str]]]) -> list[tuple[str, ...]]:
+        """(table, column, output name, datatype, unit, ucd) of each selected column."""
+        fields: list[tuple[str, ...]] = []
+        for item in (part.strip() for part in text.split(",")):
+            m = re.fullmatch(r'(?:(\w+)\.)?"?(\w+)"?(?: AS "?(\w+)"?)?', item, re.IGNORECASE)
+            if not m:
+                raise AdqlError(f"unexpected select item {item!r}")
+            table, column, alias = m.group(1), m.group(2), m.group(3)
+            candidates = [t for t in tables if (table is None or t.lower() == table.lower()) and column.lower() in tables[t]]
+            if not candidates:
+                raise AdqlError(f"1 unresolved identifiers: {item} [l.1 c.8 - l.1 c.{8 + len(item)}] !")
+            owner = candidates[0]
+            datatype, unit, ucd = tables[owner][column.lower()]
+            fields.append((owner, column.lower(), alias or column.lower(), datatype, unit, ucd))
+        return fields
+
+    def _objects(self, match: re.Match[str]) -> tuple[list[Any], list[list[Any]]]:
+        tables = {"basic": BASIC_SCHEMA, "ident": IDENT_SCHEMA}
+        if match.group("ids"):
+            tables["ids"] = IDS_SCHEMA
+        fields = self._columns(match.group("cols"), tables)
+        names = []
+        for clause in re.split(r" OR ", match.group("where"), flags=re.IGNORECASE):
+            m = re.fullmatch(r"\(?\s*(?:ident\.)?id = " + _STRING + r"\s*\)?", clause.strip(), re.IGNORECASE)
+            if not m:
+                raise AdqlError(f"unsupported criterion {clause!r}")
+            names.append(m.group(1).replace("''", "'"))
+        rows = []
+        for name in names:
+            key = simbad_key(name)
+            for obj in self.objects:
+                for identifier in obj["ids"].split("|"):
+                    if simbad_key(identifier) == key:
+                        rows.append([self._value(obj, identifier, table, column) for table, column, *_ in fields])
+                        break
+        if match.group("top"):
+            rows = rows[:int(match.group("top"))]
+        return fields, rows
+
+    @staticmethod
+    def _value(obj: dict[str, Any], identifier: str, table: str, column: str) -> Any:
+        if table == "ident":
+            return identifier if column == "id" else obj["oid"]
+        if table == "ids":
+            return obj["ids"] if column == "ids" else obj["oid"]
+        return obj.get(column)
+
+    def _distances(self, match: re.Match[str]) -> tuple[list[Any], list[list[Any]]]:
+        fields = self._columns(match.group("cols"), {"mesDistance": DISTANCE_SCHEMA})
+        where = match.group("where").strip()
+        m = re.fullmatch(r"oidref IN \(([\d\s,]+)\)", where, re.IGNORECASE) or \
+            re.fullmatch(r"oidref = (\d+)", where, re.IGNORECASE)
+        if not m:
+            raise AdqlError(f"unsupported criterion {where!r}")
+        oids = [int(v) for v in m.group(1).split(",") if v.strip()]
+        rows = []
+        for oid in oids:
+            for obj in self.objects:
+                if obj["oid"] == oid:
+                    for dist in obj["distances"]:
+                        record = {**dist, "oidref": oid}
+                        rows.append([record.get(column) for _table, column, *_ in fields])
+        return fields, rows
+
+    # -- VOTable -------------------------------------------------------------------------------
+
+    @staticmethod
+    def votable(fields: list[Any], rows: list[list[Any]], query: str, overflow: bool = False) -> Response:
+        out = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            'xsi:schemaLocation="http://www.ivoa.net/xml/VOTable/v1.3 http://www.ivoa.net/xml/VOTable/v1.3">',
+            '<RESOURCE type="results">',
+            '<INFO name="QUERY_STATUS" value="OK" />',
+            '<INFO name="PROVIDER" value="CDS">Data provided by SIMBAD</INFO>',
+            f'<INFO name="QUERY" value={quoteattr(query)} />',
+            "<TABLE>",
+        ]
+        for _table, _column, name, datatype, unit, ucd in fields:
+            size = ' arraysize="*"' if datatype == "char" else ""
+            unit_attr = f" unit={quoteattr(unit)}" if unit else ""
+            out.append(f'<FIELD name={quoteattr(name)} datatype="{datatype}"{size}{unit_attr} ucd={quoteattr(ucd)} />')
+        out.append("<DATA><TABLEDATA>")
+        for row in rows:
+            cells = "".join("<TD/>" if v is None else f"<TD>{escape(_format(v))}</TD>" for v in row)
+            out.append(f"<TR>{cells}</TR>")
+        out.append("</TABLEDATA></DATA>")
+        out.append("</TABLE>")
+        if overflow:
+            out.append('<INFO name="QUERY_STATUS" value="OVERFLOW" />')
+        out.append("</RESOURCE>")
+        out.append("</VOTABLE>")
+        return Response("\n".join(out) + "\n", mimetype=VOTABLE_TYPE)
+
+    @staticmethod
+    def error(message: str, query: str = "") -> Response:
+        """A TAP error document: QUERY_STATUS=ERROR with the message, HTTP 400."""
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">\n'
+            '<RESOURCE type="results">\n'
+            f'<INFO name="QUERY_STATUS" value="ERROR">{escape(message)}</INFO>\n'
+            '<INFO name="PROVIDER" value="CDS">Data provided by SIMBAD</INFO>\n'
+            + (f'<INFO name="QUERY" value={quoteattr(query)} />\n' if query else "")
+            + '</RESOURCE>\n</VOTABLE>\n'
+        )
+        return Response(body, status=400, mimetype=VOTABLE_TYPE)
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _form(request: dict[str, Any]) -> dict[str, str]:
+    """The TAP parameters of a logged request (form body for POST, query for GET)."""
+    from urllib.parse import parse_qsl
+
+    params = {k.upper(): v[0] for k, v in request["args"].items()}
+    data = request.get("data") or b""
+    if data:
+        params.update({k.upper(): v for k, v in parse_qsl(data.decode("utf-8", "replace"), keep_blank_values=True)})
+    return params
