@@ -431,3 +431,29 @@ def _unquote(value: str) -> str:
 def result_of(response_body: bytes) -> str:
     """The ``result`` text of a JSON answer (for tests)."""
     return json.loads(response_body)["result"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the fake on 127.0.0.1 until interrupted; print the API URL (``TOM_HORIZONS_URL``).
+
+    ``python -m tom_catalog_jplhorizons.fake [--port N]`` (the demo uses it to stay offline).
+    """
+    import argparse
+    import time
+
+    from tomcore.testing.fakehttp import start
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    service = start(FakeHorizons(), port=args.port)
+    print(service.url + API_PATH, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        service.stop()
+
+
+if __name__ == "__main__":
+    main()

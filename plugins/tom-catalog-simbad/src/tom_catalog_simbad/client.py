@@ -122,20 +122,24 @@ def parse_votable(content: bytes, *, status_code: int = 200) -> TapResult:
 
 
 def _rows(array: Any, columns: list[str]) -> list[dict[str, Any]]:
-    """Plain dicts from a (masked) numpy record array: masked, NaN and blank cells are None."""
+    """Plain dicts from a (masked) numpy record array: masked, NaN and blank cells are None.
+
+    Converted a column at a time (``tolist``), not cell by cell through numpy.
+    """
     import numpy as np
 
     data: Any = np.ma.getdata(array)
     mask: Any = np.ma.getmaskarray(array) if np.ma.isMaskedArray(array) else None
-    rows: list[dict[str, Any]] = []
-    for index in range(len(data)):
-        row: dict[str, Any] = {}
-        for column in columns:
-            value = data[column][index]
-            masked = mask is not None and bool(np.any(mask[column][index]))
-            row[column] = None if masked else _plain(value)
-        rows.append(row)
-    return rows
+    values_by_column = []
+    for column in columns:
+        values = data[column].tolist()
+        if mask is not None:
+            flags = mask[column]
+            if flags.ndim > 1:
+                flags = flags.reshape(len(flags), -1).any(axis=1)
+            values = [None if masked else value for value, masked in zip(values, flags.tolist(), strict=True)]
+        values_by_column.append([_plain(value) for value in values])
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values_by_column, strict=True)]
 
 
 def _plain(value: Any) -> Any:

@@ -130,6 +130,33 @@ OBJECTS: list[dict[str, Any]] = [
         distances=[_dist(749.0, "Mpc ", None, None, "rsh", "2016AJ....152...50T")]),
 ]
 
+def synthetic_objects(n: int, seed: int = 1) -> list[dict[str, Any]]:
+    """``n`` made-up stars in SIMBAD's formats (for benchmarks): each with a Gaia-like main
+    identifier, 8 identifiers, proper motion, parallax, velocity and 2 distances."""
+    import math
+    import random
+
+    rng = random.Random(seed)
+    objects = []
+    for i in range(n):
+        ra = rng.uniform(0, 360)
+        dec = math.degrees(math.asin(rng.uniform(-1, 1)))
+        sign = "+" if dec >= 0 else "-"
+        hms = f"{int(ra / 15):02d}{int(ra * 4 % 60):02d}{ra * 240 % 60:05.2f}".replace(".", "")
+        dms = f"{sign}{int(abs(dec)):02d}{int(abs(dec) * 60 % 60):02d}{abs(dec) * 3600 % 60:04.1f}".replace(".", "")
+        ids = [f"TYC {1000 + i % 8000}-{i % 997}-1", f"HD {100000 + i}", f"HIP  {50000 + i}", f"BD{sign}{i % 90:02d}  {i}",
+               f"2MASS J{hms[:8]}{dms[:7]}", f"Gaia DR3 {4000000000000000000 + i * 7919}", f"SAO {200000 + i}",
+               f"[BENCH2026] {i}"]
+        plx = rng.uniform(0.5, 50)
+        objects.append(_obj(3000000 + i, ids[1].replace("HD ", "HD  "), rng.choice(["*", "PM*", "RG*", "V*"]), ra, dec,
+                            [ids[1].replace("HD ", "HD  "), *ids[:1], *ids[2:]], coo_qual="A",
+                            pmra=rng.gauss(0, 20), pmdec=rng.gauss(0, 20), plx_value=plx, plx_err=0.02,
+                            rvz_type="v", rvz_radvel=rng.gauss(0, 30), rvz_redshift=None, sp_type="G2V",
+                            distances=[_dist(1000 / plx, "pc  ", -1.0, 1.0, "paral", "2020yCat.1350....0G"),
+                                       _dist(1.0 / plx, "kpc ", -0.002, 0.002, "paral", "2023A&A...674A...1G")]))
+    return objects
+
+
 _SPACES = re.compile(r"\s+")
 _STRING = r"'((?:[^']|'')*)'"
 
@@ -246,14 +273,17 @@ class FakeSimbad(JsonApp):
             if not m:
                 raise AdqlError(f"unsupported criterion {clause!r}")
             names.append(m.group(1).replace("''", "'"))
+        index: dict[str, list[tuple[dict[str, Any], str]]] = {}
+        for obj in self.objects:  # rebuilt per query: tests may edit the objects
+            for identifier in obj["ids"].split("|"):
+                index.setdefault(simbad_key(identifier), []).append((obj, identifier))
         rows = []
         for name in names:
-            key = simbad_key(name)
-            for obj in self.objects:
-                for identifier in obj["ids"].split("|"):
-                    if simbad_key(identifier) == key:
-                        rows.append([self._value(obj, identifier, table, column) for table, column, *_ in fields])
-                        break
+            seen = set()
+            for obj, identifier in index.get(simbad_key(name), ()):
+                if obj["oid"] not in seen:
+                    seen.add(obj["oid"])
+                    rows.append([self._value(obj, identifier, table, column) for table, column, *_ in fields])
         if match.group("top"):
             rows = rows[:int(match.group("top"))]
         return fields, rows
@@ -274,13 +304,12 @@ class FakeSimbad(JsonApp):
         if not m:
             raise AdqlError(f"unsupported criterion {where!r}")
         oids = [int(v) for v in m.group(1).split(",") if v.strip()]
+        by_oid = {obj["oid"]: obj for obj in self.objects}
         rows = []
         for oid in oids:
-            for obj in self.objects:
-                if obj["oid"] == oid:
-                    for dist in obj["distances"]:
-                        record = {**dist, "oidref": oid}
-                        rows.append([record.get(column) for _table, column, *_ in fields])
+            for dist in by_oid[oid]["distances"] if oid in by_oid else ():
+                record = {**dist, "oidref": oid}
+                rows.append([record.get(column) for _table, column, *_ in fields])
         return fields, rows
 
     # -- VOTable -------------------------------------------------------------------------------
@@ -344,3 +373,29 @@ def _form(request: dict[str, Any]) -> dict[str, str]:
     if data:
         params.update({k.upper(): v for k, v in parse_qsl(data.decode("utf-8", "replace"), keep_blank_values=True)})
     return params
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the fake on 127.0.0.1 until interrupted; print the TAP URL (``TOM_SIMBAD_TAP_URL``).
+
+    ``python -m tom_catalog_simbad.fake [--port N]`` (the demo uses it to stay offline).
+    """
+    import argparse
+    import time
+
+    from tomcore.testing.fakehttp import start
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    service = start(FakeSimbad(), port=args.port)
+    print(service.url + TAP_PATH, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        service.stop()
+
+
+if __name__ == "__main__":
+    main()
