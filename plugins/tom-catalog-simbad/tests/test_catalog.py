@@ -150,3 +150,27 @@ def test_pick_distance_converts_units_and_takes_the_latest() -> None:
             {"dist": None, "unit": "pc", "bibcode": "2024A&A...1"}]
     assert pick_distance(rows)[:2] == (pytest.approx(2000.0), pytest.approx(200.0))
     assert pick_distance([]) == (None, None, None)
+
+
+def test_rows_come_back_to_the_names_asked_for() -> None:
+    # SIMBAD matches spellings our key may not (leading zeros): such a row still goes back
+    # to its name, and a row nobody asked for goes to the one name left without an answer
+    rows = [{"oid": 1, "matched_id": "NGC   224"}, {"oid": 2, "matched_id": "* alf Lyr"},
+            {"oid": 3, "matched_id": "V* RR Lyr"}]
+    assigned = SimbadCatalog._assign(["NGC0224", "alf Lyr", "*alflyr"], rows)
+    assert assigned == {"NGC0224": [rows[0]], "alf Lyr": [rows[2]], "*alflyr": [rows[1]]}
+    assert SimbadCatalog._assign(["a", "b"], [{"oid": 9, "matched_id": "zzz"}]) == {"a": [], "b": []}
+
+
+def test_a_name_of_several_objects_returns_them_all(catalog: Any, simbad: FakeSimbad, simbad_tom: Any) -> None:
+    simbad.objects[1]["ids"] += "|[DUP2020] 1"
+    simbad.objects[2]["ids"] += "|[DUP2020] 1"
+    entries = catalog.resolve("[DUP2020] 1")
+    assert [e.name for e in entries] == ["SN 2011fe", "* alf Lyr"]
+    (resolution,) = catalog.resolve_many(["[DUP2020] 1"])
+    assert resolution.status == "ambiguous" and not resolution.found
+    from tomcore.errors import AmbiguousError
+
+    with pytest.raises(AmbiguousError) as info:
+        simbad_tom.catalogs.lookup("simbad", "[DUP2020] 1")
+    assert info.value.candidates == [("SN 2011fe", "SN 2011fe"), ("* alf Lyr", "* alf Lyr")]

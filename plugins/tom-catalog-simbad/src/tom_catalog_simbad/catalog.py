@@ -9,6 +9,7 @@ object becomes an alias. Many names are resolved with one query per ``batch_size
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -18,7 +19,6 @@ from tomcore.config import Setting
 from tomcore.contracts.catalogs import Catalog
 from tomcore.domain.catalogs import CatalogEntry, Resolution
 from tomcore.domain.targets import SIDEREAL, Target
-from tomcore.errors import AmbiguousError
 
 if TYPE_CHECKING:  # pragma: no cover
     from tom_catalog_simbad.client import TapClient
@@ -72,10 +72,7 @@ class SimbadCatalog(Catalog):
     # -- the contract --------------------------------------------------------------------------
 
     def resolve(self, term: str, **options: Any) -> list[CatalogEntry]:
-        resolution = self.resolve_many([term], **options)[0]
-        if resolution.error is not None:
-            raise resolution.error
-        return resolution.entries
+        return self.resolve_many([term], **options)[0].entries
 
     def resolve_many(self, terms: Sequence[str], *, progress: Callable[[int], None] | None = None,
                      **options: Any) -> list[Resolution]:
@@ -96,16 +93,8 @@ class SimbadCatalog(Catalog):
                                for row in rows_by_term[term]]
             if progress is not None:
                 progress(len(chunk))
-        results = []
-        for term in terms:
-            entries = found.get((term or "").strip(), [])
-            error = None
-            if len(entries) > 1:
-                error = AmbiguousError(f"SIMBAD: {term!r} is an identifier of {len(entries)} objects; ask for one "
-                                       "by its main identifier", [(e.name, e.target.extras.get("object_type") or "")
-                                                                   for e in entries])
-            results.append(Resolution(term=term, entries=entries, error=error))
-        return results
+        # a name of several objects comes back with all of them (status "ambiguous")
+        return [Resolution(term=term, entries=found.get((term or "").strip(), [])) for term in terms]
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -128,8 +117,12 @@ class SimbadCatalog(Catalog):
             by_key.setdefault(identifier_key(term), []).append(term)
         assigned: dict[str, list[dict[str, Any]]] = {term: [] for term in chunk}
         stray = []
+        by_loose_key: dict[str, list[str]] = {}
+        for term in chunk:
+            by_loose_key.setdefault(_loose(identifier_key(term)), []).append(term)
         for row in rows:
-            terms = by_key.get(identifier_key(row.get("matched_id") or ""))
+            key = identifier_key(row.get("matched_id") or "")
+            terms = by_key.get(key) or by_loose_key.get(_loose(key))
             if terms is None:
                 stray.append(row)
                 continue
@@ -200,6 +193,11 @@ def pick_distance(rows: list[dict[str, Any]]) -> tuple[float | None, float | Non
     errors = [abs(v) for v in (_float(row.get("minus_err")), _float(row.get("plus_err"))) if v is not None]
     distance = float(row["dist"]) * factor
     return distance, (sum(errors) / len(errors) * factor if errors else None), row
+
+
+def _loose(key: str) -> str:
+    """A looser identifier key: leading zeros of numbers dropped (``ngc0224`` is ``ngc224``)."""
+    return re.sub(r"(?<!\d)0+(?=\d)", "", key)
 
 
 def _float(value: Any) -> float | None:
