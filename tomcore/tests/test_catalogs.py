@@ -281,3 +281,11 @@ def test_cli_create_with_name(cli: Any, stub: StubCatalog, tom: Any) -> None:
     data = cli("catalog", "query", "stub", "beta", "--create", "--name", "B", "--alias", "BB", "--json").json()
     assert data["action"] == "created" and data["target"]["name"] == "B"
     assert tom.targets.get("B").aliases == ["Beta", "HD 2", "BB"]
+
+
+def test_create_with_field_values_replacing_the_catalogs(tom: Any, stub: StubCatalog) -> None:
+    result = tom.catalogs.create("stub", "beta", fields={"ra": 30.5, "parallax": 2.0})
+    saved = tom.targets.get("Beta")
+    assert (saved.ra, saved.dec, saved.parallax) == (30.5, -5.0, 2.0) and result.action == "created"
+    with pytest.raises(ValidationError, match="galactic_lat"):
+        tom.catalogs.create("stub", "alpha", fields={"galactic_lat": 3.0})

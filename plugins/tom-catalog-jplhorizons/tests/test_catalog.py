@@ -185,3 +185,14 @@ def test_epoch_forms() -> None:
     assert epoch_jd("2025-01-21T12:00:00Z") == 2460697.0
     with pytest.raises(ValidationError, match="epoch"):
         epoch_jd("yesterday")
+
+
+def test_batch_keeps_horizons_messages_per_term(catalog: Any, horizons: FakeHorizons) -> None:
+    horizons.fail(200, body={"signature": {"version": "1.2"}, "result": " No ephemeris for target \"Ceres\"\n"},
+                  times=1)
+    results = catalog.resolve_many(["Ceres", "Eros"])
+    assert [r.status for r in results] == ["error", "found"]
+    assert "No ephemeris for target" in str(results[0].error)
+    horizons.fail(503, times=10, body="down")
+    with pytest.raises(ServiceError, match="503"):  # the service failing stops the batch
+        catalog.resolve_many(["Ceres", "Eros"])

@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from tom_catalog_jplhorizons.parse import ElementsRecord, describe, parse_result
+from tom_catalog_jplhorizons.parse import ElementsRecord, HorizonsMessage, describe, parse_result
 from tomcore.config import Setting
 from tomcore.contracts.base import Param
 from tomcore.contracts.catalogs import Catalog
-from tomcore.domain.catalogs import CatalogEntry
+from tomcore.domain.catalogs import CatalogEntry, Resolution
 from tomcore.domain.targets import JPL_MAJOR_PLANET, MPC_COMET, MPC_MINOR_PLANET, NON_SIDEREAL, Target, normalise_name
-from tomcore.errors import ValidationError
+from tomcore.errors import AmbiguousError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from tom_catalog_jplhorizons.client import HorizonsClient
@@ -83,6 +84,21 @@ class HorizonsCatalog(Catalog):
         if record is None:
             return []
         return [self.entry(term, record, text)]
+
+    def resolve_many(self, terms: Sequence[str], *, progress: Callable[[int], None] | None = None,
+                     **options: Any) -> list[Resolution]:
+        """One request per term, in turn. A term Horizons answers with several matches or
+        with a message (no ephemeris, a refused value) is kept on its own resolution; a
+        failing service stops the batch."""
+        results = []
+        for term in terms:
+            try:
+                results.append(Resolution(term=term, entries=self.resolve(term, **options)))
+            except (AmbiguousError, HorizonsMessage) as exc:
+                results.append(Resolution(term=term, error=exc))
+            if progress is not None:
+                progress(1)
+        return results
 
     def entry(self, term: str, record: ElementsRecord, text: str = "") -> CatalogEntry:
         """Map a Horizons record to a catalog entry."""

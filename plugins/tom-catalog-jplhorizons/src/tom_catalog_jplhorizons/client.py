@@ -66,7 +66,9 @@ class HorizonsClient:
         if not isinstance(data, dict):
             raise ServiceError(SERVICE, f"unexpected answer (not a JSON object): {str(data)[:120]}", status=response.status_code)
         if data.get("error"):
-            raise ServiceError(SERVICE, f"refused the request: {str(data['error']).strip()}", status=response.status_code)
+            from tom_catalog_jplhorizons.parse import HorizonsMessage
+
+            raise HorizonsMessage(f"refused the request: {str(data['error']).strip()}", status=response.status_code)
         if response.status_code >= 400:
             raise ServiceError(SERVICE, f"answered {response.status_code} without a reason", status=response.status_code)
         result = data.get("result")

@@ -32,6 +32,14 @@ _RECORD = re.compile(r"Rec #:\s*(\d+)")
 _DASHES = re.compile(r"^\s*-{3,}(?:\s+-{3,})*\s*$")
 
 
+class HorizonsMessage(ServiceError):
+    """Horizons answered, but with a message instead of elements for this term
+    (``No ephemeris for target``, ``Cannot interpret date``, a refused value...)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(SERVICE, message, status=status)
+
+
 @attrs.define
 class ElementsRecord:
     """The elements of one body as Horizons gave them.
@@ -89,7 +97,7 @@ def parse_result(text: str, term: str) -> ElementsRecord | None:
             raise _ambiguous(lines, index, term, major=False)
         if "No matches found" in line:
             return None
-    raise ServiceError(SERVICE, f"no elements for {term!r}: {_message(lines)}")
+    raise HorizonsMessage(f"no elements for {term!r}: {_message(lines)}")
 
 
 def _message(lines: list[str]) -> str:

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tomcore.cli.context import get_tom
-from tomcore.cli.output import json_option, print_json, print_record, print_table, to_jsonable
+from tomcore.cli.output import json_option, print_json, print_record, print_table, progress, to_jsonable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tomcore.domain.catalogs import CatalogEntry
-    from tomcore.services.catalogs import CreateResult
+    from tomcore.domain.catalogs import CatalogEntry, Resolution
+    from tomcore.services.catalogs import CreateResult, ImportReport
 
 
 def parse_options(values: Sequence[str]) -> dict[str, str]:
@@ -47,7 +47,7 @@ def entry_record(entry: CatalogEntry) -> dict[str, Any]:
     return record
 
 
-def describe_result(result: CreateResult, catalog_title: str) -> str:
+def describe_result(result: CreateResult, catalog_title: str, update_hint: str = "--update") -> str:
     """One line saying what creating a target from a catalog did."""
     target = result.target
     name = target.name if target is not None else result.entry.name
@@ -67,7 +67,7 @@ def describe_result(result: CreateResult, catalog_title: str) -> str:
             how.append(f'position, {candidate.separation_arcsec:.2f}" away')
     matched = f" (matched by {'; '.join(how)})" if how else ""
     return (f"{result.entry.name!r} is already in the TOM as {name!r}{matched}; nothing created. "
-            f"Use --update to update it from {catalog_title}.")
+            f"Use {update_hint} to update it from {catalog_title}.")
 
 
 def result_json(result: CreateResult) -> dict[str, Any]:
@@ -156,3 +156,87 @@ def query_command(catalog: str, term: tuple[str, ...], options: tuple[str, ...],
         print_record(entry_record(entry), title=f"{component.display_name}: {entry.name}")
     if len(entries) > 1:
         click.echo(f"\n{len(entries)} objects match {text!r}.")
+
+
+# -- used by `tom targets add --from` and `tom targets import --resolve` --------------------------
+
+
+def add_from_catalog(spec: str, *, name: str | None = None, fields: dict[str, Any] | None = None,
+                     aliases: Sequence[str] = (), extras: dict[str, Any] | None = None, lists: Sequence[str] = (),
+                     on_duplicate: str = "error", as_json: bool = False) -> None:
+    """``tom targets add [NAME] --from CATALOG:TERM``: the target from a catalog, with the
+    command line's name, fields, aliases, extras and lists, through the matcher."""
+    from tomcore.services.catalogs import parse_spec
+
+    tom = get_tom()
+    catalog, term = parse_spec(spec)
+    entry = tom.catalogs.lookup(catalog, term)
+    result = tom.catalogs.save_entry(entry, name=name, fields=fields, aliases=aliases, extras=extras, lists=lists,
+                                     on_duplicate=on_duplicate)
+    if as_json:
+        print_json(result_json(result))
+        return
+    click.echo(describe_result(result, tom.catalogs.get(catalog).display_name, update_hint="--on-duplicate update"))
+
+
+def _candidates(resolution: Resolution) -> list[tuple[str, str]]:
+    candidates = getattr(resolution.error, "candidates", None)
+    if candidates:
+        return [(str(a), str(b)) for a, b in candidates]
+    return [(e.identifier or e.name, e.name) for e in resolution.entries]
+
+
+def import_report_json(report: ImportReport) -> dict[str, Any]:
+    save = report.save
+    return {
+        "catalog": report.catalog,
+        "counts": report.counts(),
+        "created": [t.name for t in save.created] if save else [],
+        "updated": [t.name for t in save.updated] if save else [],
+        "not_found": report.not_found,
+        "ambiguous": [{"term": r.term, "candidates": _candidates(r)} for r in report.ambiguous],
+        "failed": [{"term": r.term, "error": str(r.error)} for r in report.failed],
+        "skipped": [o.label for o in save.skipped] if save else [],
+        "errors": {o.label: o.errors for o in save.errors} if save else {},
+    }
+
+
+def import_names_from_catalog(file: str, catalog: str, *, on_duplicate: str = "error", lists: Sequence[str] = (),
+                              options: dict[str, Any] | None = None, as_json: bool = False) -> None:
+    """``tom targets import FILE --resolve CATALOG``: one name per line, resolved in batches;
+    names not found or ambiguous are listed, the rest imported through the matcher."""
+    from tomcore.errors import ValidationError
+    from tomcore.services.catalogs import read_names
+
+    tom = get_tom()
+    component = tom.catalogs.get(catalog)
+    names = read_names(file)
+    if not names:
+        raise ValidationError(f"{file} holds no names (one name per line; # starts a comment)")
+    with progress(len(names), f"Resolving {len(names)} names with {component.display_name}",
+                  enabled=not as_json) as advance:
+        report = tom.catalogs.import_names(catalog, names, on_duplicate=on_duplicate, lists=lists,
+                                           options=options, progress=advance)
+    if as_json:
+        print_json(import_report_json(report))
+        return
+    counts = report.counts()
+    click.echo(f"Resolved {counts['names']} names with {component.display_name}: {counts['found']} found, "
+               f"{counts['not found']} not found, {counts['ambiguous']} ambiguous"
+               + (f", {len(report.failed)} failed" if report.failed else "") + ".")
+    click.echo(f"Imported from {file}: {counts['created']} created, {counts['updated']} updated, "
+               f"{counts['unchanged']} unchanged, {counts['skipped']} skipped (already in the TOM), "
+               f"{counts['error']} not saved.")
+    if report.not_found:
+        click.echo(f"Not found ({len(report.not_found)}): {', '.join(report.not_found)}")
+    for resolution in report.ambiguous:
+        listed = "; ".join(f"{ident} ({desc})" if desc and desc != ident else ident
+                           for ident, desc in _candidates(resolution))
+        click.echo(f"Ambiguous {resolution.term!r}: {listed}")
+    for resolution in report.failed:
+        click.echo(f"Failed {resolution.term!r}: {resolution.error}", err=True)
+    if report.save is not None:
+        for outcome in report.save.errors:
+            reasons = "; ".join(f"{field}: {', '.join(r)}" if field != "_" else ", ".join(r)
+                                for field, r in outcome.errors.items())
+            click.echo(f"Not saved {outcome.label}: {reasons}", err=True)

@@ -21,7 +21,7 @@ import attrs
 
 from tomcore.contracts.base import validate_params
 from tomcore.domain.catalogs import CatalogEntry, Resolution
-from tomcore.domain.targets import unique_names
+from tomcore.domain.targets import MODEL_FIELDS, unique_names
 from tomcore.errors import AmbiguousError, NotFoundError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -183,18 +183,20 @@ class CatalogService:
 
     def create(self, catalog: str, term: str, *, update: bool = False, name: str | None = None,
                aliases: Sequence[str] = (), extras: Mapping[str, Any] | None = None, lists: Sequence[str] = (),
-               options: Mapping[str, Any] | None = None, on_duplicate: str | None = None) -> CreateResult:
+               fields: Mapping[str, Any] | None = None, options: Mapping[str, Any] | None = None,
+               on_duplicate: str | None = None) -> CreateResult:
         """Look ``term`` up and create the target through the matcher.
 
         A target matching an existing one (by name, alias or position) is left alone and
         reported (``action="exists"``), or updated with the catalog's values when
         ``update`` is set. ``name`` replaces the catalog's name (which becomes an alias);
-        ``aliases``, ``extras`` and ``lists`` are added. ``on_duplicate="error"`` refuses
-        a match with :class:`ValidationError` instead.
+        ``aliases``, ``extras`` and ``lists`` are added; ``fields`` (typed target fields)
+        replace the catalog's values. ``on_duplicate="error"`` refuses a match with
+        :class:`ValidationError` instead.
         """
         entry = self.lookup(catalog, term, options)
         return self.save_entry(entry, update=update, name=name, aliases=aliases, extras=extras, lists=lists,
-                               on_duplicate=on_duplicate)
+                               fields=fields, on_duplicate=on_duplicate)
 
     def add_from(self, spec: str, **kwargs: Any) -> CreateResult:
         """:meth:`create` from a ``CATALOG:TERM`` reference (``tom targets add --from``)."""
@@ -203,9 +205,9 @@ class CatalogService:
 
     def save_entry(self, entry: CatalogEntry, *, update: bool = False, name: str | None = None,
                    aliases: Sequence[str] = (), extras: Mapping[str, Any] | None = None, lists: Sequence[str] = (),
-                   on_duplicate: str | None = None) -> CreateResult:
+                   fields: Mapping[str, Any] | None = None, on_duplicate: str | None = None) -> CreateResult:
         """Create (or update) the target of one catalog entry through the matcher."""
-        target = prepare_target(entry, name=name, aliases=aliases, extras=extras, lists=lists)
+        target = prepare_target(entry, name=name, aliases=aliases, extras=extras, lists=lists, fields=fields)
         mode = on_duplicate or ("update" if update else "skip")
         report = self.tom.targets.save([target], on_duplicate=mode, overwrite=True, source=entry.catalog)
         outcome = report.outcomes[0]
@@ -241,10 +243,16 @@ class CatalogService:
 
 
 def prepare_target(entry: CatalogEntry, *, name: str | None = None, aliases: Sequence[str] = (),
-                   extras: Mapping[str, Any] | None = None, lists: Sequence[str] = ()) -> Any:
-    """A copy of the entry's target with the caller's name, aliases, extras and lists."""
+                   extras: Mapping[str, Any] | None = None, lists: Sequence[str] = (),
+                   fields: Mapping[str, Any] | None = None) -> Any:
+    """A copy of the entry's target with the caller's name, aliases, extras, lists and
+    field values."""
     target = copy.deepcopy(entry.target)
     target.id = None
+    for key, value in dict(fields or {}).items():
+        if key not in MODEL_FIELDS or key in ("name", "galactic_lng", "galactic_lat"):
+            raise ValidationError("invalid target field", {key: ["is not a target field that can be set"]})
+        setattr(target, key, value)
     if name and name.strip() and name.strip() != target.name:
         target.aliases = [target.name, *target.aliases]
         target.name = name.strip()
