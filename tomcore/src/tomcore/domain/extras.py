@@ -1,9 +1,11 @@
 """Typed extra values: number, string, boolean, datetime.
 
-Python values keep their type; text (from a CSV cell or ``--extra KEY=VALUE``) is read as a
-number if it is one, a boolean if it is ``true``/``false``, a datetime if it is an ISO 8601
-date or time, and a string otherwise. Each is stored in a typed column so that filters and
-sorting compare numbers as numbers and times as times.
+Python values keep their type (:func:`typed`): an int or float is a number, a bool a
+boolean, a datetime or date a datetime, anything else a string. Text typed by people (a CSV
+cell, ``--extra KEY=VALUE``) is read by :func:`infer`: a number if it is one, a boolean if
+it is ``true``/``false``, a datetime if it is an ISO 8601 date or time, and a string
+otherwise; :func:`parse_text` gives the Python value. Each is stored in a typed column so
+that filters and sorting compare numbers as numbers and times as times.
 """
 
 from __future__ import annotations
@@ -46,8 +48,8 @@ def parse_datetime(text: str) -> datetime:
 
 
 def typed(value: Any, as_type: str | None = None) -> TypedValue:
-    """The typed form of ``value``; ``as_type`` forces a type (and raises ValueError when
-    the value is not of it)."""
+    """The typed form of a Python value (a str stays a string; see :func:`infer` for text);
+    ``as_type`` forces a type (and raises ValueError when the value is not of it)."""
     if as_type is not None:
         return _as(value, as_type)
     if isinstance(value, bool):
@@ -63,11 +65,16 @@ def typed(value: Any, as_type: str | None = None) -> TypedValue:
     if isinstance(value, date):
         aware = datetime(value.year, value.month, value.day, tzinfo=UTC)
         return TypedValue(DATETIME, value.isoformat(), time=aware)
-    return _typed_text(str(value).strip())
+    if isinstance(value, TypedValue):
+        return value
+    return TypedValue(STRING, str(value))
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _typed_text(text: str) -> TypedValue:
+def infer(text: str) -> TypedValue:
+    """The typed reading of text a person wrote (stripped): number, boolean, ISO datetime,
+    else string."""
+    text = text.strip()
     if _NUMBER.match(text):
         return TypedValue(NUMBER, text, num=float(text))
     lowered = text.lower()
@@ -92,12 +99,43 @@ def number_value(text: str, number: float | None) -> int | float | None:
     return number
 
 
+def parse_text(text: str, as_type: str | None = None) -> Any:
+    """The Python value of text (``"12"`` -> 12, ``"0.5"`` -> 0.5, ``"true"`` -> True, an
+    ISO time -> aware datetime, else the stripped text); ``as_type`` forces the type."""
+    tv = _as(text, as_type) if as_type else infer(text)
+    if tv.type == NUMBER:
+        return number_value(tv.text, tv.num)
+    return tv.value
+
+
 def _as(value: Any, as_type: str) -> TypedValue:
+    if as_type not in (NUMBER, STRING, BOOLEAN, DATETIME):
+        raise ValueError(f"{as_type!r} is not one of number, string, boolean, datetime")
     if as_type == STRING:
-        return TypedValue(STRING, str(value))
-    guessed = typed(value)
+        return TypedValue(STRING, str(value).strip() if isinstance(value, str) else str(value))
+    guessed = infer(value) if isinstance(value, str) else typed(value)
     if guessed.type == as_type:
         return guessed
     if as_type == NUMBER and guessed.type == BOOLEAN:
         raise ValueError(f"{value!r} is not a number")
     raise ValueError(f"{value!r} is not a {as_type}")
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``"KEY=VALUE"`` (typed from the text) or ``"KEY:TYPE=VALUE"`` (forced) to
+    ``(key, python value)``; ValueError saying what is wrong."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ValueError(f"{text!r}: write KEY=VALUE")
+    forced = None
+    if ":" in key:
+        name, _, kind = key.rpartition(":")
+        if kind.strip().lower() in (NUMBER, STRING, BOOLEAN, DATETIME) and name.strip():
+            key, forced = name.strip(), kind.strip().lower()
+    if len(key) > 100:
+        raise ValueError(f"extra key {key[:30]!r}... is longer than 100 characters")
+    try:
+        return key, parse_text(value, forced)
+    except ValueError as exc:
+        raise ValueError(f"{text!r}: {exc}") from None

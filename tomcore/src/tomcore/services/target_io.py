@@ -1,0 +1,455 @@
+"""Importing and exporting targets: the TOM Toolkit's CSV, ECSV and VOTable.
+
+Columns (the TOM Toolkit's CSV format, unchanged):
+
+* ``name``; ``name2``, ``name3``... are aliases;
+* ``type`` (``SIDEREAL``/``NON_SIDEREAL``, default sidereal) and every model field by name
+  (``ra``, ``dec`` in degrees or sexagesimal, ``pm_ra``, ``scheme``, ``eccentricity``...);
+  ``galactic_lng``/``galactic_lat`` are derived and ignored on import;
+* ``groups``: a comma list of target lists (created when missing);
+* every other column is an extra, its type read from each cell (number, boolean, ISO time,
+  else text); a header ``KEY:TYPE`` (``code:string``) forces the type. Export writes such a
+  header only where reading the text back would change the type, so CSV exports import
+  back to the same targets, aliases, extras (with types) and lists.
+
+ECSV and VOTable (through astropy) use the same column names; their columns are typed, so
+their values keep the column's type.
+
+Import is all-or-nothing: every bad row is reported (line, column, reason) and nothing is
+written, unless ``skip_invalid``. Duplicates (existing targets, or earlier rows of the same
+file) go through the matcher and ``on_duplicate``. ``on_targets_created`` fires once.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from tomcore.domain.coords import CoordinateError, parse_dec, parse_ra
+from tomcore.domain.extras import BOOLEAN, DATETIME, NUMBER, STRING, infer, parse_text, typed
+from tomcore.domain.targets import DERIVED_FIELDS, MODEL_FIELDS, NUMERIC_FIELDS, Target
+from tomcore.errors import ValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tomcore.app import Tom
+    from tomcore.services.targets import SaveReport
+
+FORMATS = ("csv", "ecsv", "votable")
+_SUFFIXES = {".csv": "csv", ".txt": "csv", ".ecsv": "ecsv", ".xml": "votable", ".vot": "votable", ".votable": "votable"}
+_ALIAS = re.compile(r"^name(\d+)$")
+_TYPES = (NUMBER, STRING, BOOLEAN, DATETIME)
+#: Every model field a file may set (derived ones are skipped).
+FILE_FIELDS = tuple(f for f in MODEL_FIELDS if f not in ("name", *DERIVED_FIELDS))
+
+
+def format_of(path: str | Path, given: str | None = None) -> str:
+    if given:
+        if given.lower() not in FORMATS:
+            raise ValidationError(f"format {given!r} is not one of {', '.join(FORMATS)}")
+        return given.lower()
+    suffix = Path(path).suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise ValidationError(f"cannot tell the format of {Path(path).name!r} from its extension; "
+                              f"use --format ({', '.join(FORMATS)})")
+    return _SUFFIXES[suffix]
+
+
+@attrs.define
+class Rows:
+    """What a file holds: targets (good so far), their labels, and the problems of the rows
+    that could not become targets (``{"line 7, column dec": [reasons]}``)."""
+
+    targets: list[Target] = attrs.Factory(list)
+    labels: list[str] = attrs.Factory(list)
+    errors: dict[str, list[str]] = attrs.Factory(dict)
+    bad_rows: int = 0
+
+
+@attrs.define
+class ImportReport:
+    """The outcome of an import: the save report and the rows refused while reading."""
+
+    save: SaveReport
+    read_errors: dict[str, list[str]]
+    bad_rows: int
+    rows: int
+
+    def counts(self) -> dict[str, int]:
+        counts = self.save.counts()
+        counts["error"] = counts.get("error", 0) + self.bad_rows
+        counts["rows"] = self.rows
+        return counts
+
+
+class _Columns:
+    """How each column of a file is read."""
+
+    def __init__(self, header: Sequence[str], where: str) -> None:
+        self.name: int | None = None
+        self.type: int | None = None
+        self.groups: int | None = None
+        self.aliases: list[tuple[int, str]] = []
+        self.fields: list[tuple[int, str]] = []
+        self.extras: list[tuple[int, str, str | None]] = []
+        seen: set[str] = set()
+        for index, raw in enumerate(header):
+            column = (raw or "").strip()
+            if not column:
+                continue
+            if column in seen:
+                raise ValidationError(f"{where}: column {column!r} appears twice")
+            seen.add(column)
+            lower = column.lower()
+            if lower == "name":
+                self.name = index
+            elif _ALIAS.match(lower):
+                self.aliases.append((index, column))
+            elif lower == "type":
+                self.type = index
+            elif lower == "groups":
+                self.groups = index
+            elif lower in FILE_FIELDS:
+                self.fields.append((index, lower))
+            elif lower in DERIVED_FIELDS:
+                continue
+            else:
+                key, _, forced = column.rpartition(":") if ":" in column else (column, "", "")
+                if forced and forced.lower() in _TYPES and key:
+                    self.extras.append((index, key, forced.lower()))
+                else:
+                    self.extras.append((index, column, None))
+        if self.name is None:
+            raise ValidationError(f"{where}: there is no 'name' column (columns: {', '.join(h for h in header if h)})")
+        self.aliases.sort(key=lambda item: int(_ALIAS.match(item[1].lower())[1]))  # type: ignore[index]
+
+
+def _field_value(field: str, raw: Any) -> Any:
+    if field == "ra":
+        return parse_ra(raw)
+    if field == "dec":
+        return parse_dec(raw)
+    if field in NUMERIC_FIELDS:
+        number = float(raw)
+        if not math.isfinite(number):
+            raise ValueError(f"{raw!r} is not a finite number")
+        return number
+    text = str(raw).strip().upper()
+    return text.replace("-", "_") if field == "type" else text
+
+
+def _row_target(cells: Sequence[Any], columns: _Columns, label: str, errors: dict[str, list[str]],
+                text: bool) -> Target | None:
+    """One row to a Target; problems go to ``errors`` (keyed ``label, column X``)."""
+    bad = False
+
+    def fail(column: str, reason: str) -> None:
+        nonlocal bad
+        bad = True
+        errors.setdefault(f"{label}, column {column}", []).append(reason)
+
+    def cell(index: int) -> Any:
+        value = cells[index] if index < len(cells) else None
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = value.strip()
+            return value or None
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        return value
+
+    name = cell(columns.name)  # type: ignore[arg-type]
+    values: dict[str, Any] = {}
+    if name is None:
+        fail("name", "is empty")
+    if columns.type is not None and cell(columns.type) is not None:
+        values["type"] = _field_value("type", cell(columns.type))
+    for index, field in columns.fields:
+        raw = cell(index)
+        if raw is None:
+            continue
+        try:
+            values[field] = _field_value(field, raw)
+        except CoordinateError as exc:
+            fail(field, str(exc))
+        except (TypeError, ValueError):
+            fail(field, f"{raw!r} is not a number")
+    aliases = [str(cell(i)) for i, _ in columns.aliases if cell(i) is not None]
+    lists = []
+    if columns.groups is not None and cell(columns.groups) is not None:
+        lists = [g.strip() for g in str(cell(columns.groups)).split(",") if g.strip()]
+    extras: dict[str, Any] = {}
+    for index, key, forced in columns.extras:
+        raw = cell(index)
+        if raw is None:
+            continue
+        try:
+            if text or (isinstance(raw, str) and forced):
+                extras[key] = parse_text(str(raw), forced)
+            elif forced:
+                extras[key] = typed(_plain(raw), forced).value
+            else:
+                extras[key] = _plain(raw)
+        except ValueError as exc:
+            fail(f"{key}:{forced}" if forced else key, str(exc))
+    if bad:
+        return None
+    return Target(name=str(name), aliases=aliases, extras=extras, lists=lists, **values)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar from a typed table as a Python value."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bytes):
+        value = value.decode()
+    if isinstance(value, str):
+        tv = infer(value)
+        return tv.time if tv.type == DATETIME else value  # ISO times written as text
+    return value
+
+
+def read_csv(path: Path) -> Rows:
+    rows = Rows()
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise ValidationError(f"{path.name} is empty") from None
+        columns = _Columns(header, path.name)
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            label = f"line {reader.line_num}"
+            target = _row_target(cells, columns, label, rows.errors, text=True)
+            if target is None:
+                rows.bad_rows += 1
+            else:
+                rows.targets.append(target)
+                rows.labels.append(label)
+    return rows
+
+
+def read_table(path: Path, fmt: str) -> Rows:
+    """ECSV or VOTable through astropy."""
+    from astropy.table import Table
+
+    try:
+        table = Table.read(path, format="ascii.ecsv" if fmt == "ecsv" else "votable")
+    except Exception as exc:  # astropy raises many kinds
+        raise ValidationError(f"cannot read {path.name} as {fmt.upper()}: {exc}") from None
+    columns = _Columns(table.colnames, path.name)
+    rows = Rows()
+    data = [_column_values(table[name]) for name in table.colnames]
+    for number, cells in enumerate(zip(*data, strict=True), start=1):
+        label = f"row {number}"
+        target = _row_target(cells, columns, label, rows.errors, text=False)
+        if target is None:
+            rows.bad_rows += 1
+        else:
+            rows.targets.append(target)
+            rows.labels.append(label)
+    return rows
+
+
+def _column_values(column: Any) -> list[Any]:
+    import numpy as np
+
+    mask = np.ma.getmaskarray(column) if hasattr(column, "mask") else np.zeros(len(column), dtype=bool)
+    values = np.asarray(column).tolist()
+    return [None if m else (v.decode() if isinstance(v, bytes) else v) for v, m in zip(values, mask.tolist(), strict=True)]
+
+
+def read_file(path: str | Path, fmt: str | None = None) -> Rows:
+    path = Path(path)
+    if not path.is_file():
+        raise ValidationError(f"no file {str(path)!r}")
+    kind = format_of(path, fmt)
+    return read_csv(path) if kind == "csv" else read_table(path, kind)
+
+
+def import_file(tom: Tom, path: str | Path, *, fmt: str | None = None, on_duplicate: str = "error",
+                skip_invalid: bool = False, lists: Sequence[str] = (), source: str = "import",
+                progress: Callable[[int], None] | None = None,
+                started: Callable[[int], None] | None = None) -> ImportReport:
+    """Import a file of targets in one transaction (see the module docs).
+
+    ``lists`` are added to every imported target's lists; ``started(n)`` is called with the
+    number of rows read, before writing (to size a progress bar).
+    """
+    from tomcore.services.target_write import paused_gc
+
+    with paused_gc():
+        rows = read_file(path, fmt)
+        for target in rows.targets:
+            for name in lists:
+                if name not in target.lists:
+                    target.lists.append(name)
+        if started is not None:
+            started(len(rows.targets))
+        with tom.db.session() as session:
+            report = tom.targets.save(rows.targets, on_duplicate=on_duplicate, skip_invalid=True, source=source,
+                                      labels=rows.labels, session=session, progress=progress)
+            errors = dict(rows.errors)
+            for outcome in report.errors:
+                for field, reasons in outcome.errors.items():
+                    key = outcome.label if field == "_" else f"{outcome.label}, column {_column_of(field)}"
+                    errors.setdefault(key, []).extend(reasons)
+            bad = rows.bad_rows + len(report.errors)
+            if bad and not skip_invalid:
+                total = len(rows.targets) + rows.bad_rows
+                raise ValidationError(f"{bad} of {total} rows of {Path(path).name} cannot be imported; "
+                                      "nothing was imported (--skip-invalid imports the others)", errors)
+        tom.targets.emit(report)
+    return ImportReport(report, errors, rows.bad_rows, len(rows.targets) + rows.bad_rows)
+
+
+def _column_of(field: str) -> str:
+    if field.startswith("extras."):
+        return field[len("extras."):]
+    if field == "aliases":
+        return "name2..."
+    return field
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+def _extra_columns(targets: Sequence[Target]) -> list[tuple[str, str, str | None]]:
+    """``(key, header, forced type)`` for every extra key, sorted; a ``KEY:TYPE`` header
+    when the text of a value would read back as another type."""
+    types: dict[str, set[str]] = {}
+    needs_force: dict[str, bool] = {}
+    for target in targets:
+        for key, value in target.extras.items():
+            if value is None:
+                continue
+            tv = typed(value)
+            types.setdefault(key, set()).add(tv.type)
+            if infer(_text(value)).type != tv.type:
+                needs_force[key] = True
+    result = []
+    for key in sorted(types):
+        kinds = types[key]
+        if needs_force.get(key):
+            if len(kinds) > 1:
+                raise ValidationError(f"extra {key!r} mixes {', '.join(sorted(kinds))} values with text that reads as "
+                                      "another type; CSV cannot keep them apart (export to ECSV instead)")
+            kind = next(iter(kinds))
+            result.append((key, f"{key}:{kind}", kind))
+        else:
+            result.append((key, key, None))
+    return result
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return typed(value).text
+
+
+def table_columns(targets: Sequence[Target]) -> tuple[list[str], int]:
+    """Model-field columns any target uses (name and type first) and the number of alias
+    columns."""
+    used = [f for f in MODEL_FIELDS if f in ("name", "type") or any(getattr(t, f) is not None for t in targets)]
+    return used, max((len(t.aliases) for t in targets), default=0)
+
+
+def export_rows(targets: Sequence[Target]) -> tuple[list[str], list[list[str]]]:
+    """Header and text rows of a lossless CSV export."""
+    fields, n_alias = table_columns(targets)
+    extras = _extra_columns(targets)
+    header = fields + [f"name{i + 2}" for i in range(n_alias)] + (["groups"] if any(t.lists for t in targets) else [])
+    header += [h for _, h, _ in extras]
+    rows = []
+    with_groups = "groups" in header
+    for t in targets:
+        row = [_text(getattr(t, f)) if f not in ("name", "type", "scheme") else (getattr(t, f) or "") for f in fields]
+        row += list(t.aliases) + [""] * (n_alias - len(t.aliases))
+        if with_groups:
+            row.append(",".join(t.lists))
+        row += [_text(t.extras.get(key)) for key, _, _ in extras]
+        rows.append(row)
+    return header, rows
+
+
+def write_csv(targets: Sequence[Target], stream: Any) -> None:
+    header, rows = export_rows(targets)
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+
+
+def to_table(targets: Sequence[Target]) -> Any:
+    """An astropy Table of targets (typed, masked columns) for ECSV and VOTable."""
+    import numpy as np
+    from astropy.table import MaskedColumn, Table
+
+    fields, n_alias = table_columns(targets)
+    table = Table()
+
+    def add(name: str, values: list[Any], kind: str) -> None:
+        mask = [v is None for v in values]
+        if kind == "float":
+            data = np.array([np.nan if v is None else v for v in values], dtype=float)
+        elif kind == "int":
+            data = np.array([0 if v is None else v for v in values], dtype=np.int64)
+        elif kind == "bool":
+            data = np.array([bool(v) for v in values], dtype=bool)
+        else:
+            data = np.array(["" if v is None else str(v) for v in values], dtype=str)
+        table[name] = MaskedColumn(data, mask=mask) if any(mask) else data
+
+    for field in fields:
+        add(field, [getattr(t, field) for t in targets], "float" if field in (*NUMERIC_FIELDS, *DERIVED_FIELDS) else "str")
+    for i in range(n_alias):
+        add(f"name{i + 2}", [t.aliases[i] if i < len(t.aliases) else None for t in targets], "str")
+    if any(t.lists for t in targets):
+        add("groups", [",".join(t.lists) or None for t in targets], "str")
+    for key in sorted({k for t in targets for k in t.extras}):
+        values = [t.extras.get(key) for t in targets]
+        kinds = {typed(v).type for v in values if v is not None}
+        if kinds == {NUMBER}:
+            kind = "int" if all(isinstance(v, int) for v in values if v is not None) else "float"
+            add(key, values, kind)
+        elif kinds == {BOOLEAN}:
+            add(key, values, "bool")
+        elif kinds == {DATETIME}:
+            add(key, [typed(v).text if v is not None else None for v in values], "str")
+        else:
+            add(key, [_text(v) if v is not None else None for v in values], "str")
+    return table
+
+
+def export_file(targets: Sequence[Target], path: str | Path, fmt: str | None = None) -> str:
+    """Write targets to ``path`` as CSV, ECSV or VOTable; returns the format used."""
+    path = Path(path)
+    kind = format_of(path, fmt)
+    if kind == "csv":
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            write_csv(targets, fh)
+        return kind
+    table = to_table(targets)
+    table.meta["tom_export"] = datetime.now().astimezone().isoformat()
+    table.write(path, format="ascii.ecsv" if kind == "ecsv" else "votable", overwrite=True)
+    return kind
+
+
+def iter_names(path: str | Path) -> Iterable[str]:
+    """Names, one per line, of a plain list (blank lines and ``#`` comments skipped)."""
+    with Path(path).open(encoding="utf-8-sig") as fh:
+        for line in fh:
+            text = line.strip()
+            if text and not text.startswith("#"):
+                yield text
+
