@@ -64,6 +64,8 @@ def make_pages(n: int, page_size: int, existing: list[tuple[str, float, float]],
             known.append((obj["oid"], name, ra, dec))
         else:
             obj, lc, _ = make_object(rng)
+            while obj["oid"] in curves:  # 7 random letters: make the ids unique
+                obj, lc, _ = make_object(rng)
         obj.update({"class": "SNIa", "classifier": "lc_classifier", "probability": round(rng.random(), 3)})
         items.append(obj)
         curves[obj["oid"]] = json.dumps({
@@ -84,7 +86,9 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=20000)
     parser.add_argument("--targets", type=int, default=100000)
     parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--prefetch", type=int, default=1, help="Pages prepared ahead in a thread (0: none).")
     parser.add_argument("--profile", action="store_true", help="Print the top of a cProfile of the first ingest.")
+    parser.add_argument("--sort", default="cumulative", help="cProfile sort key (cumulative, tottime).")
     args = parser.parse_args()
 
     from tom_broker_alerce.client import AlerceClient
@@ -119,6 +123,7 @@ def main() -> None:
                     return 200, pages[dict(params)["page"]], path
                 return 200, curves[path.split("/")[1]], path
 
+        tom.alerts.prefetch_pages = args.prefetch
         broker = tom.alerts.broker("alerce")
         broker.client = Prefetched(None)
         profiler = cProfile.Profile() if args.profile else None
@@ -129,8 +134,13 @@ def main() -> None:
         if profiler:
             profiler.disable()
         elapsed = time.perf_counter() - t0
+        profiler2 = cProfile.Profile() if args.profile else None
         t0 = time.perf_counter()
+        if profiler2:
+            profiler2.enable()
         second = tom.alerts.ingest(broker, {"page_size": args.page_size})
+        if profiler2:
+            profiler2.disable()
         again = time.perf_counter() - t0
         assert first.alerts == args.alerts and first.created + first.updated == args.alerts, first
         assert first.updated == len(known), (first.updated, len(known))
@@ -139,8 +149,11 @@ def main() -> None:
         print(f"  {elapsed:.2f} s: {args.alerts / elapsed:,.0f} alerts/s, {first.points_added / elapsed:,.0f} points/s "
               f"(target: >= 5,000 alerts/s)")
         print(f"re-ingest (nothing new): {again:.2f} s: {args.alerts / again:,.0f} alerts/s")
-        if profiler:
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        if profiler and profiler2:
+            print("== first ingest")
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(30)
+            print("== re-ingest")
+            pstats.Stats(profiler2).sort_stats(args.sort).print_stats(30)
         cleanup()
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -22,8 +22,14 @@ query twice adds nothing the second time.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from tomcore.domain.alerts import Alert, AlertIngestReport, AlertPage
 from tomcore.domain.data import PhotometryPoint, ReducedDataBatch
@@ -33,13 +39,23 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from tomcore.app import Tom
     from tomcore.contracts.brokers import Broker
-    from tomcore.domain.targets import Target
     from tomcore.services.targets import SaveReport
 
 
 def _problem_text(errors: dict[str, list[str]]) -> str:
     return "; ".join(f"{field} {', '.join(reasons)}" if field != "_" else ", ".join(reasons)
                      for field, reasons in errors.items())
+
+
+@attrs.define
+class PreparedPage:
+    """A page ready to be written: its alerts (one per object id, light curves fetched),
+    the problems so far, how many records it had, how many the broker could not read."""
+
+    alerts: list[Alert]
+    problems: list[str]
+    received: int
+    unreadable: int
 
 
 class PageIngester:
@@ -59,10 +75,14 @@ class PageIngester:
         self.fetch_light_curves = fetch_light_curves
 
     def ingest(self, page: AlertPage) -> tuple[AlertIngestReport, int, int]:
-        """Ingest one page; return its report, how many records it had, and how many were skipped (records
-        the broker could not read, and alerts that could not become targets)."""
+        """Ingest one page; return its report, how many records it had, and how many were
+        skipped (records the broker could not read, alerts that could not become targets)."""
+        return self.write(self.prepare(page))
+
+    def prepare(self, page: AlertPage) -> PreparedPage:
+        """Everything before the transaction: repeats dropped, light curves fetched (HTTP).
+        Safe to run in another thread than :meth:`write`."""
         problems = list(page.problems)
-        received = len(page.alerts) + len(page.problems)
         alerts: list[Alert] = list({a.object_id: a for a in reversed(page.alerts)}.values())[::-1]
         if self.fetch_light_curves:
             missing = [a.object_id for a in alerts if a.light_curve is None]
@@ -72,38 +92,35 @@ class PageIngester:
                 for alert in alerts:
                     if alert.light_curve is None and alert.object_id in curves.points:
                         alert.light_curve = curves.points[alert.object_id]
-        kept: list[Alert] = []
-        targets: list[Target] = []
-        for alert in alerts:
-            target = alert.to_target()
-            errors = target.problems()
-            if errors:
-                problems.append(f"{alert.object_id}: skipped: {_problem_text(errors)}")
-                continue
-            kept.append(alert)
-            targets.append(target)
-        skipped = len(page.problems) + len(page.alerts) - len(kept)
-        report = AlertIngestReport(broker=self.broker.name, query_name=self.query_name, alerts=kept, problems=problems)
-        if not kept:
-            self._record_empty(report, received, skipped)
+        return PreparedPage(alerts, problems, received=len(page.alerts) + len(page.problems),
+                            unreadable=len(page.problems))
+
+    def write(self, prepared: PreparedPage) -> tuple[AlertIngestReport, int, int]:
+        """The transaction of one prepared page, then the events."""
+        alerts, received = prepared.alerts, prepared.received
+        report = AlertIngestReport(broker=self.broker.name, query_name=self.query_name, alerts=[],
+                                   problems=prepared.problems)
+        if not alerts:
+            self._record_empty(report, received, prepared.unreadable)
             self.tom.emit("on_alerts_ingested", report=report)
-            return report, received, skipped
+            return report, received, prepared.unreadable
 
         with self.tom.db.session() as session:
+            # invalid targets (NaN or out-of-range positions) come back as errors, by object id
             saved = self.tom.targets.save(
-                targets, on_duplicate="update", overwrite=False, skip_invalid=True, source=self.broker.name,
-                labels=[a.object_id for a in kept], session=session,
+                [a.to_target() for a in alerts], on_duplicate="update", overwrite=False, skip_invalid=True,
+                source=self.broker.name, labels=[a.object_id for a in alerts], session=session,
             )
-            target_of = self._targets_of(saved, kept, report)
+            target_of = self._targets_of(saved, alerts, report)
+            report.alerts = [a for a in alerts if a.object_id in target_of]
             points: dict[int, list[PhotometryPoint]] = defaultdict(list)
-            for alert in kept:
-                tid = target_of.get(alert.object_id)
-                if tid is not None and alert.light_curve:
-                    points[tid].extend(alert.light_curve)
+            for alert in report.alerts:
+                if alert.light_curve:
+                    points[target_of[alert.object_id]].extend(alert.light_curve)
             added = self._insert_points(session, points)
             self._classify(report, saved, target_of, added)
             report.target_ids = target_of
-            skipped += len(kept) - len(target_of)
+            skipped = prepared.unreadable + len(alerts) - len(target_of)
             if self.run_id is not None:
                 self._record_run(session, report, received, skipped, added)
         self._emit(saved, report, added)
@@ -211,6 +228,65 @@ class PageIngester:
                 query_name=self.query_name, photometry=added,
             )
             self.tom.emit("on_reduced_data_saved", batch=batch)
+
+
+_DONE = object()
+
+
+@contextmanager
+def prefetch(pages: Iterable[AlertPage], prepare: Callable[[AlertPage], PreparedPage],
+             ahead: int = 1) -> Iterator[Iterator[PreparedPage]]:
+    """Iterate ``prepare(page)`` for each page, computed in a background thread up to
+    ``ahead`` pages in advance. An exception in the thread is raised by the iterator at the
+    point it happened; leaving the block stops the thread."""
+    if ahead <= 0:
+        yield (prepare(page) for page in pages)
+        return
+    box: queue.Queue[Any] = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if stop.is_set() or not put(prepare(page)):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(_Raised(exc))
+
+    def consume() -> Iterator[PreparedPage]:
+        while True:
+            item = box.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Raised):
+                raise item.exc
+            yield item
+
+    thread = threading.Thread(target=produce, name="tom-alerts-prefetch", daemon=True)
+    thread.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        close = getattr(pages, "close", None)
+        if close is not None and not thread.is_alive():
+            close()
+
+
+@attrs.define
+class _Raised:
+    exc: BaseException
 
 
 def summary_row(summary: Any) -> dict[str, Any]:

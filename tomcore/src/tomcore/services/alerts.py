@@ -42,6 +42,9 @@ class IngestInterrupted(TomError):
 class AlertService:
     """Brokers, queries, ingestion and saved queries of one TOM."""
 
+    #: Pages fetched ahead (in a thread) while the current one is written; 0 for none.
+    prefetch_pages = 1
+
     def __init__(self, tom: Tom) -> None:
         self.tom = tom
 
@@ -103,26 +106,28 @@ class AlertService:
                      on_page: Callable[[AlertIngestReport], None] | None = None) -> IngestSummary:
         """Ingest pages of alerts (from :meth:`query`, or built by hand), one transaction
         per page; ``progress(n)`` after each page with the alerts it had."""
-        from tomcore.services.alert_ingest import PageIngester
+        from tomcore.services.alert_ingest import PageIngester, prefetch
 
         found = self._broker(broker)
         ingester = PageIngester(self.tom, found, query_name=query_name, run_id=run_id,
                                 fetch_light_curves=fetch_light_curves)
         summary = IngestSummary(broker=found.name, query_name=query_name)
-        iterator = iter(pages)
-        while True:
-            try:
-                page = next(iterator)
-                report, received, skipped = ingester.ingest(page)
-            except StopIteration:
-                break
-            except TomError as exc:
-                raise IngestInterrupted(exc, summary) from exc
-            summary.add(report, received, skipped)
-            if progress is not None:
-                progress(received)
-            if on_page is not None:
-                on_page(report)
+        # Pages are fetched (with their light curves) one ahead in a thread while the current
+        # one is written: HTTP waits and parsing overlap the database work.
+        with prefetch(pages, ingester.prepare, ahead=self.prefetch_pages) as prepared_pages:
+            while True:
+                try:
+                    prepared = next(prepared_pages)
+                    report, received, skipped = ingester.write(prepared)
+                except StopIteration:
+                    break
+                except TomError as exc:
+                    raise IngestInterrupted(exc, summary) from exc
+                summary.add(report, received, skipped)
+                if progress is not None:
+                    progress(received)
+                if on_page is not None:
+                    on_page(report)
         return summary
 
     def ingest_alerts(self, broker: str | Broker, alerts: Sequence[Alert], *, query_name: str | None = None,
