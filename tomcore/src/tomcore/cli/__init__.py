@@ -129,8 +129,10 @@ def run(args: Sequence[str] | None = None, state: CliState | None = None, prog_n
     state.debug = state.debug or _wants_debug(args)
     try:
         cli = make_cli(state)
-        cli.main(args=args, prog_name=prog_name, standalone_mode=False, obj=state)
-        return 0
+        result = cli.main(args=args, prog_name=prog_name, standalone_mode=False, obj=state)
+        # Without standalone mode click returns the code of a `click.exceptions.Exit(code)`
+        # raised by a command (e.g. exit 1 after partial failures) instead of raising it.
+        return result if isinstance(result, int) and not isinstance(result, bool) else 0
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.UsageError as exc:
