@@ -124,6 +124,11 @@ CORE_SETTINGS: dict[str, tuple[Setting, ...]] = {
         Setting("since_overlap_hours", 24.0, "float", help="A saved query's run asks brokers for data newer than "
                 "the start of its last successful run less this many hours (brokers publish late alerts)."),
     ),
+    "observations": (
+        Setting("batch_size", 500, "int", help="Requests asked about in one status call to a facility."),
+        Setting("data_hours", 48.0, "float", help="Hours after a request completes during which new files of it "
+                "are looked for (archives publish reduced frames late)."),
+    ),
     "notify": (
         Setting("enabled", True, "bool", help="Send notifications (false mutes every channel)."),
         Setting("digest_after", 5, "int", help="More notifications than this for one channel at once are "

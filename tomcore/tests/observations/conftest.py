@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tomcore import hookimpl
 from tomcore.testing.receivers import SmtpSink, WebhookSink
 
 
@@ -60,3 +61,39 @@ def notify_tom(tom_factory: Callable[..., Any], smtp: SmtpSink, webhook: Webhook
         return tom_factory(name, env=env, config=config + kwargs.pop("config", ""), **kwargs)
 
     return make
+
+
+@pytest.fixture
+def sim() -> Any:
+    from tomcore.testing.facility import SimulatedFacility
+
+    return SimulatedFacility()
+
+
+@pytest.fixture
+def sim_tom(tom_factory: Callable[..., Any], sim: Any) -> Any:
+    """A TOM with the simulated facility and two targets, SN2024abc and M31."""
+    from tomcore.domain.targets import Target
+
+    tom = tom_factory("sim", plugins={"sim": sim.plugin()})
+    tom.targets.save([Target(name="SN2024abc", ra=150.1, dec=2.3), Target(name="M31", ra=10.6847, dec=41.269)])
+    return tom
+
+
+class Events:
+    """A plugin recording the batches of on_observation_status_changed."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[Any]] = []
+
+    @hookimpl
+    def on_observation_status_changed(self, tom: Any, changes: list[Any]) -> None:
+        self.batches.append(list(changes))
+
+
+@pytest.fixture
+def events(sim_tom: Any) -> Iterator[Events]:
+    recorder = Events()
+    sim_tom.plugins.register(recorder, "events")
+    yield recorder
+    sim_tom.plugins.unregister("events")

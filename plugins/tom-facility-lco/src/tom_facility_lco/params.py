@@ -35,7 +35,7 @@ COMMON: tuple[Param, ...] = (
           minimum=0.0, maximum=100.0),
     Param("configuration_repeats", "int", help="Repeat the whole configuration list N times.", minimum=1),
     Param("optimization_type", help="Schedule for TIME (earliest) or AIRMASS (lowest).", choices=("TIME", "AIRMASS")),
-    Param("note", help="Observation note (at most 255 characters)."),
+    Param("observation_note", help="A note for the observatory (at most 255 characters)."),
 )
 
 IMAGING_PARAMS: tuple[Param, ...] = (

@@ -235,13 +235,13 @@ def build_request_group(
     }
     for key, api_key in (("acceptability_threshold", "acceptability_threshold"),
                          ("configuration_repeats", "configuration_repeats"),
-                         ("optimization_type", "optimization_type"), ("note", "observation_note")):
+                         ("optimization_type", "optimization_type"), ("observation_note", "observation_note")):
         if params.get(key) is not None:
             request[api_key] = params[key]
     if len(name) > NAME_LIMIT:
         errors.setdefault("name", []).append(f"is longer than {NAME_LIMIT} characters")
-    if params.get("note") and len(str(params["note"])) > 255:
-        errors.setdefault("note", []).append("is longer than 255 characters")
+    if params.get("observation_note") and len(str(params["observation_note"])) > 255:
+        errors.setdefault("observation_note", []).append("is longer than 255 characters")
     if errors:
         raise ValidationError("the request is not valid", errors)
     return {
@@ -257,7 +257,7 @@ def build_request_group(
 _TOP = {"name": "name", "proposal": "proposal", "ipp_value": "ipp", "observation_type": "observation_mode",
         "operator": "request", "non_field_errors": "request", "requests": "request"}
 _REQUEST = {"acceptability_threshold": "acceptability_threshold", "configuration_repeats": "configuration_repeats",
-            "optimization_type": "optimization_type", "observation_note": "note", "non_field_errors": "request",
+            "optimization_type": "optimization_type", "observation_note": "observation_note", "non_field_errors": "request",
             "cadence": "request"}
 _CONSTRAINTS = {"max_airmass", "min_lunar_distance", "max_lunar_phase", "max_seeing"}
 _IC = {"exposure_time": "exposure_time", "exposure_count": "exposure_count", "mode": "readout_mode",
