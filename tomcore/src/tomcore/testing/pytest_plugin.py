@@ -3,6 +3,7 @@ point, so installing tomcore is enough). See :mod:`tomcore.testing`."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,8 @@ def make_runner(tom: Any) -> Callable[..., TomResult]:
         runner = CliRunner()
         with runner.isolation(input=input) as streams:
             code = run(list(args), state=CliState(tom=tom, env=tom.settings.env))
+            sys.stdout.flush()  # output written to sys.stdout directly (csv.writer) is buffered
+            sys.stderr.flush()
         stdout, stderr = streams[0].getvalue().decode(), streams[1].getvalue().decode()
         result = TomResult(code, stdout, stderr)
         if expect is not None and code != expect:
