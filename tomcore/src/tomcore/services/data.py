@@ -72,6 +72,24 @@ class _Pending:
     batches: list[ReducedDataBatch] = attrs.Factory(list)
 
 
+def mjd_from(value: str | float) -> float:
+    """MJD from an MJD, a JD (above 2,400,000) or an ISO 8601 date or time (UTC)."""
+    from datetime import UTC, datetime
+
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        pass
+    else:
+        return number - 2400000.5 if number > 2_400_000 else number
+    try:
+        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError("bad time", {"time": [f"{value!r} is not an MJD, a JD or an ISO 8601 date"]}) from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return (moment - datetime(1858, 11, 17, tzinfo=UTC)).total_seconds() / 86400.0
+
+
 def parse_checksum(checksum: str | None) -> tuple[str, str] | None:
     """``"md5:<hex>"``, ``"sha256:<hex>"`` or bare hex (32 digits MD5, 64 SHA-256)."""
     if not checksum:
@@ -350,15 +368,19 @@ class DataService:
     # -- processing again ----------------------------------------------------------------------
 
     def reprocess(self, ids: Sequence[int] | None = None, *, target: int | str | None = None,
-                  status: str | None = None, data_type: str | None = None,
+                  status: str | None = None, data_type: str | None = None, as_type: str | None = None,
                   progress: Callable[[int], None] | None = None) -> list[DataProductInfo]:
-        """Process products again (after fixing a file's processor or installing one).
+        """Process products again (after fixing a processor or installing one).
 
         Each product is done in its own transaction: its old reduced data are replaced by
         the new ones, or, when processing fails again, left as they were and the product
-        marked failed with the error.
+        marked failed with the error. ``as_type`` processes them as another data type and
+        records it (a file uploaded with the wrong type).
         """
+        new_type = self.check_type(as_type) if as_type is not None else None
         products = self.list(ids=ids, target=target, status=status, data_type=data_type)
+        if new_type is not None:
+            products = [attrs.evolve(p, data_type=new_type) for p in products]
         if ids:
             missing = sorted(set(ids) - {p.id for p in products})
             if missing:
@@ -395,6 +417,7 @@ class DataService:
             if row is None:
                 raise NotFoundError(f"no data product with id {product.id}")
             row.processor = processor_name or row.processor
+            row.data_type = product.data_type
             if result is not None:
                 previous = processing.previous_photometry(session, row.id)
                 processing.delete_reduced(session, row.id)

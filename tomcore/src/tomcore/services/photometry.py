@@ -219,8 +219,8 @@ def _literal(value: Any, dialect: str) -> str:
     """An SQL literal for a value we made (a time, an id) or a name given by a user."""
     if value is None:
         return "NULL"
-    if isinstance(value, int):
-        return str(int(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
     text = "'" + str(value).replace("'", "''") + "'"
     return text if dialect == "sqlite" else text.replace("%", "%%")
 
@@ -239,14 +239,12 @@ def insert_table(
     already stored (same target, source, band and time), repeats within ``table`` and rows
     without a finite time or a band are left out.
     """
-    import numpy as np
-
     from tomcore.store.base import utcnow
 
     if table.num_rows == 0:
         return table
     keep = _new_rows(session, table)
-    added = table.take(keep)
+    added = table if len(keep) == table.num_rows else table.take(keep)
     if added.num_rows == 0:
         return added
     now = (now or utcnow()).astimezone(UTC)
@@ -254,36 +252,98 @@ def insert_table(
     dialect = connection.dialect.name
     created = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else now.isoformat()
     constants = {"created": created, "data_product_id": data_product_id, "query_name": query_name}
-    names = ["target_id", "time", "band", "source"]
-    for name in ("mag", "mag_err", "flux", "flux_err", "flux_unit", "limit", "telescope", "instrument",
-                 "source_id", "extra"):
-        if name in added.column_names and added[name].null_count < added.num_rows:
-            names.append(name)
-    matrix = np.empty((added.num_rows, len(names)), dtype=object)
-    for i, name in enumerate(names):
-        column = added[name]
-        if name == "source":
-            import pyarrow.compute as pc
-
-            column = pc.fill_null(column, "")
-        matrix[:, i] = _object_column(column)
-    marker = "?" if dialect == "sqlite" else "%s"
-    db_columns = [_DB_NAMES.get(n, n) for n in names] + list(constants)
-    one = "(" + ", ".join([marker] * len(names) + [_literal(v, dialect) for v in constants.values()]) + ")"
-    head = f"INSERT INTO photometry ({', '.join(db_columns)}) VALUES "
-    tail = " ON CONFLICT (target_id, time, band, source) DO NOTHING"
-    per = max(1, min(ROWS_PER_STATEMENT, 30000 // len(names)))
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        full = (len(matrix) // per) * per
-        if full:
-            cursor.executemany(head + ", ".join([one] * per) + tail, matrix[:full].reshape(-1, per * len(names)).tolist())
-        if full < len(matrix):
-            rest = matrix[full:]
-            cursor.execute(head + ", ".join([one] * len(rest)) + tail, rest.reshape(-1).tolist())
+        _write(cursor, dialect, added, constants)
     finally:
         cursor.close()
     return added
+
+
+#: Columns whose values repeat (a target, a band, a telescope): written as SQL literals, one
+#: statement shape per combination, so that only the numbers are bound row by row.
+_GROUPED = ("target_id", "band", "source", "telescope", "instrument", "flux_unit")
+MAX_GROUPS = 512
+
+
+def _write(cursor: Any, dialect: str, added: pa.Table, constants: dict[str, Any]) -> None:
+    """Multi-row INSERTs of ``added`` (all new rows) through a DBAPI cursor."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    present = [n for n in ("mag", "mag_err", "flux", "flux_err", "flux_unit", "limit", "telescope", "instrument",
+                           "source_id", "extra") if n in added.column_names and added[n].null_count < added.num_rows]
+    columns = {n: added[n] for n in ("target_id", "time", "band", *present)}
+    columns["source"] = pc.fill_null(added["source"], "")
+    grouped = [n for n in _GROUPED if n in columns]
+    codes, values = [], []
+    for name in grouped:
+        code, distinct = _codes(columns[name]) if name != "target_id" else _int_codes(columns[name])
+        codes.append(code)
+        values.append(distinct)
+    group = np.zeros(added.num_rows, dtype="int64")
+    for code, distinct in zip(codes, values, strict=True):
+        group = group * len(distinct) + code
+    # Rows also go by which numbers they have: a NULL column is left out of the statement
+    # rather than bound (a detection binds no limit, an upper limit no magnitude).
+    optional = [n for n in ("mag", "mag_err", "flux", "flux_err", "limit") if n in columns]
+    for name in optional:
+        group = group * 2 + columns[name].is_null().to_numpy(zero_copy_only=False).astype("int64")
+    unique_groups, group = np.unique(group, return_inverse=True)
+    literal_ok = all("\x00" not in str(v) for distinct in values for v in distinct)
+    if len(unique_groups) > MAX_GROUPS or not literal_ok:
+        _write_group(cursor, dialect, columns, list(columns), {}, np.arange(added.num_rows), constants)
+        return
+    time = columns["time"].to_numpy(zero_copy_only=False)
+    order = np.lexsort((time, group))
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    bound = [n for n in columns if n not in grouped]
+    nulls = {name: columns[name].is_null().to_numpy(zero_copy_only=False) for name in optional}
+    for rows in np.split(order, bounds):
+        first = int(rows[0])
+        fixed = {}
+        for name, code, distinct in zip(grouped, codes, values, strict=True):
+            value = distinct[int(code[first])]
+            fixed[name] = None if (value == "" and name not in ("source", "band")) else value
+        present_here = [n for n in bound if n not in nulls or not nulls[n][first]]
+        _write_group(cursor, dialect, columns, present_here, fixed, rows, constants)
+
+
+def _int_codes(column: Any) -> tuple[Any, list[Any]]:
+    import numpy as np
+
+    distinct, code = np.unique(column.to_numpy(zero_copy_only=False), return_inverse=True)
+    return code.astype("int64"), [int(v) for v in distinct]
+
+
+def _write_group(cursor: Any, dialect: str, columns: dict[str, Any], bound: list[str], fixed: dict[str, Any],
+                 rows: Any, constants: dict[str, Any]) -> None:
+    import numpy as np
+    import pyarrow as pa
+
+    n = len(rows)
+    whole = n == len(columns["time"])
+    picked = {name: (columns[name] if whole else columns[name].take(pa.array(rows))) for name in bound}
+    floats_only = dialect == "sqlite" and all(pa.types.is_floating(picked[name].type) for name in bound)
+    if floats_only:  # SQLite stores a bound NaN as NULL: bind floats straight from numpy
+        matrix = np.column_stack([picked[name].to_numpy(zero_copy_only=False) for name in bound])
+    else:
+        matrix = np.empty((n, len(bound)), dtype=object)
+        for i, name in enumerate(bound):
+            matrix[:, i] = _object_column(picked[name])
+    marker = "?" if dialect == "sqlite" else "%s"
+    literals = {**fixed, **constants}
+    db_columns = [_DB_NAMES.get(c, c) for c in (*bound, *literals)]
+    one = "(" + ", ".join([marker] * len(bound) + [_literal(v, dialect) for v in literals.values()]) + ")"
+    head = f"INSERT INTO photometry ({', '.join(db_columns)}) VALUES "
+    tail = " ON CONFLICT (target_id, time, band, source) DO NOTHING"
+    per = max(1, min(ROWS_PER_STATEMENT, 30000 // max(1, len(bound))))
+    full = (n // per) * per
+    if full:
+        cursor.executemany(head + ", ".join([one] * per) + tail, matrix[:full].reshape(-1, per * len(bound)).tolist())
+    if full < n:
+        rest = matrix[full:]
+        cursor.execute(head + ", ".join([one] * len(rest)) + tail, rest.reshape(-1).tolist())
 
 
 def insert_points(

@@ -34,17 +34,22 @@ class ProcessingError(TomError):
     """A file could not be processed; the message names the file (and line and column)."""
 
 
+def candidates_for(tom: Tom, data_type: str) -> list[DataProcessor]:
+    """The processors of a data type, in the order they are asked (plugins, then built-ins)."""
+    builtin = tom.plugins.builtin_names
+    candidates = [p for p in tom.components.data_processors if data_type in p.data_types]
+    return sorted(candidates, key=lambda p: (p.plugin_name in builtin, p.name))
+
+
 def choose(tom: Tom, name: str, data_type: str, head: bytes) -> DataProcessor | None:
     """The processor for a file, or None when no processor handles its data type.
 
     Raises :class:`ProcessingError` when processors exist for the type but none reads this
     kind of file.
     """
-    builtin = tom.plugins.builtin_names
-    candidates = [p for p in tom.components.data_processors if data_type in p.data_types]
+    candidates = candidates_for(tom, data_type)
     if not candidates:
         return None
-    candidates.sort(key=lambda p: (p.plugin_name in builtin, p.name))
     for processor in candidates:
         if processor.accepts(name, data_type, head):
             return processor

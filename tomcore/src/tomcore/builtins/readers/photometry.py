@@ -76,8 +76,13 @@ def _read_with_arrow(stream: IO[bytes], layout: _Layout) -> tuple[dict[str, Any]
     import pyarrow as pa
     import pyarrow.csv as csv
 
+    bad_rows: list[str] = []
+
     def skip_comments(row: Any) -> str:
-        return "skip" if (row.text or "").lstrip().startswith("#") else "error"
+        if (row.text or "").lstrip().startswith("#"):
+            return "skip"
+        bad_rows.append(row.text or "")
+        return "error"
 
     try:
         table = csv.read_csv(
@@ -88,9 +93,20 @@ def _read_with_arrow(stream: IO[bytes], layout: _Layout) -> tuple[dict[str, Any]
                                                quoted_strings_can_be_null=True),
         )
     except pa.ArrowInvalid as exc:
-        raise ValidationError("cannot read the table", {_arrow_where(str(exc), layout): [_arrow_reason(str(exc))]}) from None
+        where = _line_of(stream, layout, bad_rows[0]) if bad_rows else _arrow_where(str(exc), layout)
+        reason = _arrow_reason(str(exc)).split(": ", 1)[0] if bad_rows else _arrow_reason(str(exc))
+        raise ValidationError("cannot read the table", {where: [reason]}) from None
     columns = {name.strip(): table.column(i) for i, name in enumerate(table.column_names)}
     return columns, _LineMap(layout.header_index + 2)
+
+
+def _line_of(stream: IO[bytes], layout: _Layout, text: str) -> str:
+    """The line holding ``text`` (a row pyarrow could not parse)."""
+    stream.seek(0)
+    for number, raw in enumerate(stream, start=1):
+        if number > layout.header_index + 1 and raw.decode("utf-8", "replace").rstrip("\r\n") == text:
+            return f"line {number}"
+    return "file"
 
 
 def _arrow_where(message: str, layout: _Layout) -> str:
@@ -173,7 +189,7 @@ def _normalise(columns: dict[str, Any], lines: _LineMap, stream: IO[bytes]) -> p
     if missing:
         wanted = {"time": "time (MJD), mjd, jd or date", "band": "filter or band"}
         raise ValidationError("missing columns", {f"line {lines.first - 1}": [
-            f"no {wanted[c]} column (columns are: {', '.join(columns) or 'none'})" for c in missing]})
+            *(f"no {wanted[c]} column" for c in missing), f"the columns are: {', '.join(columns) or 'none'}"]})
     errors: dict[str, list[str]] = {}
     out: dict[str, Any] = {}
     n = len(next(iter(columns.values())))
