@@ -349,7 +349,11 @@ class AlerceFake(JsonApp):
 
 def main(argv: list[str] | None = None) -> None:
     """Serve a populated fake (a SIMULATED broker) until interrupted; print its API root."""
+    import logging
+
     from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log on the terminal
 
     parser = argparse.ArgumentParser(description="A simulated ALeRCE ZTF API (not the real service).")
     parser.add_argument("--host", default="127.0.0.1")

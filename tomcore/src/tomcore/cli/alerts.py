@@ -27,6 +27,10 @@ def _warn(problems: list[str], limit: int = 20) -> None:
         click.echo(f"warning: ... and {len(problems) - limit} more problems", err=True)
 
 
+def _shorten(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[: width - 3].rsplit(", ", 1)[0] + ", ..."
+
+
 def _broker_names() -> list[str]:
     return get_state().plugin_host().registry("brokers").names()
 
@@ -95,7 +99,7 @@ def brokers_command(as_json: bool) -> None:
                  for d in described])
     for d in described:
         rows = [{"option": p["option"], "type": p["type"] + ("..." if p["multiple"] else ""),
-                 "values": ", ".join(map(str, p["choices"])) if p["choices"] else
+                 "values": _shorten(", ".join(map(str, p["choices"]))) if p["choices"] else
                  (f"tom alerts choices {d['name']} {p['name']}" if p["live_choices"] else ""),
                  "help": p["help"]} for p in d["params"]]
         print_table(rows, title=f"{d['title']} parameters (tom alerts query {d['name']} ...)")
