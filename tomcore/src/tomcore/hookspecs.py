@@ -175,7 +175,7 @@ def on_observation_status_changed(tom: Tom, changes: list[StatusChange]) -> None
 
 @hookspec
 def on_data_product_saved(tom: Tom, products: list[DataProductInfo]) -> None:
-    """Data products (files) were stored: uploaded, downloaded from a facility, or migrated.
+    """Data products (files) were stored: uploaded, downloaded from a facility or a broker.
 
     :param tom: the TOM.
     :param products: the stored products, with their target, type, URL, size and checksum.
