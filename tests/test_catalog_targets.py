@@ -116,3 +116,21 @@ def test_import_names_resolved_in_batches(tom: Any, run: Any, fakes: dict[str, A
     comets = tom.catalogs.import_names("horizons", ["Ceres", "Halley", "90000065;", "Planet Nine"])
     assert comets.not_found == ["Planet Nine"] and [r.term for r in comets.ambiguous] == ["Halley"]
     assert sorted(t.name for t in comets.save.created) == ["1 Ceres", "1P/Halley"]
+
+
+def test_targets_add_from_and_import_resolve(tom: Any, run: Any, fakes: dict[str, Any], tmp_path: Any) -> None:
+    out = run("targets", "add", "--from", "simbad:Barnard's Star", "--list", "nearby").stdout
+    assert "Created target \"Barnard's Star\"" in out
+    star = tom.targets.get("GJ 699")
+    assert star.pm_dec == 10362.394 and star.parallax == 546.9759 and star.lists == ["nearby"]
+    names = tmp_path / "names.txt"
+    names.write_text("M31\nVega\nnot a star\nSN 2011fe\nGJ 699\n", encoding="utf-8")
+    data = run("targets", "import", str(names), "--resolve", "simbad", "--on-duplicate", "skip", "--json").json()
+    assert sorted(data["created"]) == ["* alf Lyr", "M 31", "SN 2011fe"]
+    assert data["not_found"] == ["not a star"] and data["skipped"] == ["'GJ 699'"]
+    assert len(fakes["simbad"].queries) == 4  # add: names + distances; import: names + distances
+    comets = tmp_path / "comets.txt"
+    comets.write_text("C/2020 F3\nHalley\n433\n", encoding="utf-8")
+    out = run("targets", "import", str(comets), "--resolve", "horizons").stdout
+    assert "2 found, 0 not found, 1 ambiguous" in out and "Ambiguous 'Halley': 90000030 (epoch -239  1P  Halley)" in out
+    assert tom.targets.get("NEOWISE").scheme == "MPC_COMET" and tom.targets.get("Eros").scheme == "MPC_MINOR_PLANET"

@@ -289,3 +289,66 @@ def test_create_with_field_values_replacing_the_catalogs(tom: Any, stub: StubCat
     assert (saved.ra, saved.dec, saved.parallax) == (30.5, -5.0, 2.0) and result.action == "created"
     with pytest.raises(ValidationError, match="galactic_lat"):
         tom.catalogs.create("stub", "alpha", fields={"galactic_lat": 3.0})
+
+
+# -- tom targets add --from / tom targets import --resolve ----------------------------------------
+
+
+def test_targets_add_from_a_catalog(cli: Any, stub: StubCatalog, tom: Any) -> None:
+    out = cli("targets", "add", "--from", "stub:alpha", "--list", "bright", "--extra", "priority=1").stdout
+    assert out.startswith("Created target 'Alpha' (id ") and "from Stub Catalog, with 2 aliases" in out
+    saved = tom.targets.get("Alpha")
+    assert saved.pm_ra == 1.5 and saved.lists == ["bright"] and saved.extras == {"object_type": "*", "priority": 1}
+    # NAME and field options override the catalog's; the catalog's name becomes an alias
+    data = cli("targets", "add", "My Beta", "--from", "stub:beta", "--parallax", "3.5", "--json").json()
+    assert data["action"] == "created" and data["target"]["name"] == "My Beta" and data["target"]["parallax"] == 3.5
+    assert tom.targets.get("Beta").name == "My Beta"
+
+
+def test_targets_add_from_follows_on_duplicate(cli: Any, stub: StubCatalog, tom: Any) -> None:
+    cli("targets", "add", "--from", "stub:alpha")
+    error = cli("targets", "add", "--from", "stub:alpha", expect=1).stderr
+    assert "matches existing target 'Alpha'" in error and "Traceback" not in error
+    out = cli("targets", "add", "--from", "stub:alpha", "--on-duplicate", "skip").stdout
+    assert "already in the TOM as 'Alpha'" in out and "Use --on-duplicate update" in out
+    stub.objects["alpha"].pm_dec = 9.0
+    assert cli("targets", "add", "--from", "stub:alpha", "--on-duplicate", "update", "--json").json()["action"] == "updated"
+    assert tom.targets.get("Alpha").pm_dec == 9.0 and tom.targets.count() == 1
+
+
+def test_targets_add_from_errors(cli: Any, stub: StubCatalog) -> None:
+    assert cli("targets", "add", "--from", "stub:unknown", expect=1).stderr == \
+        "Error: Stub Catalog: nothing found for 'unknown'\n"
+    assert "not CATALOG:TERM" in cli("targets", "add", "--from", "alpha", expect=1).stderr
+    assert "no catalog named 'nope'" in cli("targets", "add", "--from", "nope:x", expect=1).stderr
+    assert "or --from CATALOG:TERM" in cli("targets", "add", expect=2).stderr
+
+
+def test_targets_import_names_resolved_with_a_catalog(cli: Any, stub: StubCatalog, tom: Any, tmp_path: Path) -> None:
+    tom.targets.create(Target(name="Gamma", ra=200.0, dec=60.0))
+    names = tmp_path / "names.txt"
+    names.write_text("# targets for tonight\nalpha\nbeta\n\nunknown\ntwin\nvague\ngamma\nnocoord\nalpha\n", encoding="utf-8")
+    result = cli("targets", "import", str(names), "--resolve", "stub", "--on-duplicate", "skip", "--list", "tonight")
+    assert stub.batches == [["alpha", "beta"], ["unknown", "twin"], ["vague", "gamma"], ["nocoord"]]
+    out = result.stdout
+    assert "Resolved 7 names with Stub Catalog: 4 found, 1 not found, 2 ambiguous." in out
+    assert "2 created, 0 updated, 0 unchanged, 1 skipped (already in the TOM), 1 not saved." in out
+    assert "Not found (1): unknown" in out
+    assert "Ambiguous 'twin': T1 (Twin 1); T2 (Twin 2)" in out and "Ambiguous 'vague': V1 (first); V2 (second)" in out
+    assert "Not saved 'nocoord': ra: is required for a sidereal target" in result.stderr
+    assert tom.targets.get("Beta").lists == ["tonight"] and tom.targets.count() == 3
+
+
+def test_targets_import_names_json(cli: Any, stub: StubCatalog, tmp_path: Path) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("alpha\nunknown\ntwin\n", encoding="utf-8")
+    data = cli("targets", "import", str(names), "--resolve", "stub", "--json").json()
+    assert data["catalog"] == "stub" and data["created"] == ["Alpha"] and data["not_found"] == ["unknown"]
+    assert data["ambiguous"] == [{"term": "twin", "candidates": [["T1", "Twin 1"], ["T2", "Twin 2"]]}]
+    assert data["counts"]["created"] == 1 and data["errors"] == {}
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n\n", encoding="utf-8")
+    assert "holds no names" in cli("targets", "import", str(empty), "--resolve", "stub", expect=1).stderr
+    assert "no such file" in cli("targets", "import", str(tmp_path / "x.txt"), "--resolve", "stub", expect=1).stderr
+    assert "do not go together" in cli("targets", "import", str(names), "--resolve", "stub", "--format", "csv",
+                                       expect=2).stderr

@@ -151,23 +151,34 @@ def targets_group() -> None:
 @click.option("--list", "lists", multiple=True, metavar="LIST", help="Put it in this target list (created if needed).")
 @click.option("--on-duplicate", type=click.Choice(["error", "skip", "update"]), default="error", show_default=True,
               help="When the matcher finds it already (by name, alias or position).")
+@click.option("--from", "from_spec", metavar="CATALOG:TERM",
+              help="Take the target from a catalog (simbad:M31, horizons:433); NAME and other options override it.")
 @json_option
 def add_target(name: str | None, ra: str | None, dec: str | None, target_type: str | None, scheme: str | None,
                aliases: tuple[str, ...], extras: tuple[str, ...], lists: tuple[str, ...], on_duplicate: str,
-               as_json: bool, **numbers: str | None) -> None:
-    """Add a target by hand (sidereal: NAME --ra --dec; non-sidereal: NAME --scheme ...).
+               from_spec: str | None, as_json: bool, **numbers: str | None) -> None:
+    """Add a target by hand (sidereal: NAME --ra --dec; non-sidereal: NAME --scheme ...),
+    or from a catalog (--from CATALOG:TERM).
 
     \b
     tom targets add "SN 2011fe" --ra 14:03:05.8 --dec +54:16:25 --alias PTF11kly --extra redshift=0.0008
     tom targets add 1P/Halley --scheme MPC_COMET --epoch-of-elements 46480 --perihdist 0.5871 \\
         --eccentricity 0.9671 --inclination 162.26 --lng-asc-node 58.42 --arg-of-perihelion 111.33 \\
         --epoch-of-perihelion 46470.9
+    tom targets add --from simbad:M31 --list galaxies
     """
     from tomcore.domain.targets import Target
     from tomcore.errors import ValidationError
 
+    if from_spec:
+        from tomcore.cli.catalog import add_from_catalog
+
+        add_from_catalog(from_spec, name=name, fields=_fields(ra, dec, target_type, scheme, numbers),
+                         aliases=aliases, extras=_extras(extras), lists=lists, on_duplicate=on_duplicate,
+                         as_json=as_json)
+        return
     if not name:
-        raise click.UsageError("give the target's NAME")
+        raise click.UsageError("give the target's NAME (or --from CATALOG:TERM)")
     tom = get_tom()
     fields = _fields(ra, dec, target_type, scheme, numbers)
     if scheme and "type" not in fields:
@@ -362,13 +373,25 @@ def merge_targets(keep: str, other: str, force: bool, yes: bool, as_json: bool) 
               help="A row matching an existing target or an earlier row (name, alias or position).")
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows and report the bad ones.")
 @click.option("--list", "lists", multiple=True, metavar="LIST", help="Also put every imported target in LIST.")
+@click.option("--resolve", "catalog", metavar="CATALOG",
+              help="FILE holds one name per line: resolve them with CATALOG (simbad, horizons...) in batches.")
 @json_option
 def import_targets(file: str, fmt: str | None, on_duplicate: str, skip_invalid: bool, lists: tuple[str, ...],
-                   as_json: bool) -> None:
-    """Import targets from a CSV (the TOM Toolkit's format), ECSV or VOTable file.
+                   catalog: str | None, as_json: bool) -> None:
+    """Import targets from a CSV (the TOM Toolkit's format), ECSV or VOTable file, or a
+    list of names resolved with a catalog (--resolve CATALOG).
 
     All or nothing: every bad row is listed and nothing is written, unless --skip-invalid.
+    With --resolve, names the catalog does not know (or finds several objects for) are
+    listed and the rest imported.
     """
+    if catalog:
+        from tomcore.cli.catalog import import_names_from_catalog
+
+        if fmt:
+            raise click.UsageError("--format and --resolve do not go together: --resolve reads one name per line")
+        import_names_from_catalog(file, catalog, on_duplicate=on_duplicate, lists=lists, as_json=as_json)
+        return
     from tomcore.services.target_io import import_file
 
     tom = get_tom()
