@@ -110,10 +110,12 @@ def print_record(record: Mapping[str, Any], *, title: str | None = None) -> None
 
 
 def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], stream: Any = None) -> None:
-    writer = csv.DictWriter(stream or sys.stdout, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    stream = stream or sys.stdout
+    writer = csv.DictWriter(stream, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    stream.flush()  # sys.stdout may be a buffered wrapper (click's test runner) read right after
 
 
 @contextmanager
