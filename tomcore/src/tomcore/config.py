@@ -141,6 +141,16 @@ CORE_SETTINGS: dict[str, tuple[Setting, ...]] = {
         Setting("backoff", 0.5, "float", help="Exponential backoff factor between retries, seconds."),
         Setting("max_retry_after", 60.0, "float", help="Longest Retry-After (seconds) honoured."),
     ),
+    "planning": (
+        Setting("facility", None, help="Facility whose sites `tom plan` uses when given none (e.g. lco)."),
+        Setting("sites", [], "any", help="Site codes or LAT,LON,ELEV used when given none: a list in tom.toml, "
+                "separated by ';' in the environment."),
+        Setting("max_airmass", 2.0, "float", help="Highest airmass a target is observable at."),
+        Setting("min_moon_separation", 30.0, "float", help="Degrees a target must keep from the Moon (0: no limit)."),
+        Setting("twilight", "astronomical", choices=("astronomical", "nautical", "civil"),
+                help="The night runs between the ends of this twilight."),
+        Setting("step_minutes", 5.0, "float", help="Spacing of the time grid a night is sampled on."),
+    ),
 }
 
 
