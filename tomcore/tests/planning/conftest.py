@@ -55,8 +55,16 @@ class FacilityPlugin:
 
 
 @pytest.fixture
-def lco(tom: Any, tom_plugin: Any) -> Any:
-    """The ``tom`` fixture with the ``testlco`` facility registered and its clock at NOW."""
-    tom_plugin(FacilityPlugin(SitesFacility()), "test-sites")
+def lco(tom_factory: Any) -> Any:
+    """A TOM with only the ``testlco`` facility (no installed plugin) and its clock at NOW."""
+    tom = tom_factory("planning", load_plugins=False, plugins={"test-sites": FacilityPlugin(SitesFacility())})
     tom.clock = lambda: NOW
     return tom
+
+
+@pytest.fixture
+def run_tom(lco: Any) -> Any:
+    """``tom ARGS...`` on the ``lco`` TOM (replaces the test kit's fixture in this folder)."""
+    from tomcore.testing.pytest_plugin import make_runner
+
+    return make_runner(lco)

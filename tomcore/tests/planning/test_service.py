@@ -56,8 +56,8 @@ def test_site_codes_coordinates_and_their_errors(lco: Any) -> None:
     assert parse_site("lsc") is None
 
 
-def test_ambiguous_and_unknown_sites(lco: Any, tom_plugin: Any) -> None:
-    tom_plugin(FacilityPlugin(OtherFacility(), NoSitesFacility()), "more-sites")
+def test_ambiguous_and_unknown_sites(lco: Any) -> None:
+    assert lco.plugins.register(FacilityPlugin(OtherFacility(), NoSitesFacility()), "more-sites")
     with pytest.raises(AmbiguousError, match="several facilities have a site 'lsc'"):
         lco.planning.resolve_sites(None, ["lsc"])
     assert lco.planning.resolve_sites("other", ["lsc"])[0].latitude == -30.0

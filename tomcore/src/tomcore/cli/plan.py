@@ -145,8 +145,13 @@ def plan_command(names: tuple[str, ...], lists: tuple[str, ...], facility: str |
         write_csv(({c: _csv_value(getattr(row, c)) for c in CSV_COLUMNS} for row in rows), CSV_COLUMNS)
         return
     _print_nights(plan)
+    # sites' nights spanning more than a day (a network round the globe, or sites on different
+    # nights): the best time, which orders the table, carries its date
+    darks = [n for n in plan.nights if n.start is not None and n.end is not None]
+    long_span = bool(darks) and (max(n.end for n in darks) - min(n.start for n in darks)).total_seconds() > 86400
+    best_format = (lambda t: t.strftime("%m-%d %H:%M") if t else "") if long_span else _hhmm
     table = [{
-        "Target": row.target, "Site": row.site, "Best (UTC)": _hhmm(row.best_time),
+        "Target": row.target, "Site": row.site, "Best (UTC)": best_format(row.best_time),
         "Airmass": f"{row.min_airmass:.2f}" if row.min_airmass is not None else "",
         "Start": _hhmm(row.start), "End": _hhmm(row.end), "Hours": f"{row.hours:.1f}",
         "Rise": _hhmm(row.rise), "Transit": _hhmm(row.transit), "Set": _hhmm(row.set),

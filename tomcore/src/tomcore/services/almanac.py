@@ -82,15 +82,15 @@ class Moments:
     def at(cls, mjd: Any) -> Moments:
         import erfa
         import numpy as np
-        from astropy.time import Time
 
         mjd = np.atleast_1d(np.asarray(mjd, dtype=float))
-        time = Time(mjd, format="mjd", scale="utc")
-        tai = time.tai
-        tt = tai.tt
-        era = erfa.era00(tai.jd1, tai.jd2 + ut1_minus_tai(mjd) / 86400.0)
-        astrom, _eo = erfa.apci13(tt.jd1, tt.jd2)
-        return cls(mjd, (tt.jd1, tt.jd2), era, astrom)
+        # ERFA's own leap-second table (no astropy.time import: a third of a second)
+        with _quiet_iers():
+            tai = erfa.utctai(np.full_like(mjd, MJD_JD), mjd)
+        tt = erfa.taitt(*tai)
+        era = erfa.era00(tai[0], tai[1] + ut1_minus_tai(mjd) / 86400.0)
+        astrom, _eo = erfa.apci13(*tt)
+        return cls(mjd, tt, era, astrom)
 
     def tt_mjd(self) -> Any:
         return (self.tt[0] - MJD_JD) + self.tt[1]
@@ -164,15 +164,7 @@ class _quiet_iers:
 
         self._catch = warnings.catch_warnings()
         self._catch.__enter__()
-        warnings.filterwarnings("ignore", message=r".*(IERS|polar motion|UT1-UTC|leap).*")
-        try:
-            from astropy.utils.exceptions import AstropyWarning
-            from erfa import ErfaWarning
-
-            warnings.simplefilter("ignore", ErfaWarning)
-            warnings.filterwarnings("ignore", category=AstropyWarning, message=r".*(IERS|dubious|leap).*")
-        except ImportError:  # pragma: no cover
-            pass
+        warnings.filterwarnings("ignore", message=r".*(IERS|polar motion|UT1-UTC|leap|dubious year).*")
 
     def __exit__(self, *exc: object) -> None:
         self._catch.__exit__(*exc)
