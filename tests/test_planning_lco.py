@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("tom_facility_lco")
 
-from tomcore.domain.targets import Target  # noqa: E402
+from tomcore.domain.targets import Target
 
 
 def test_plan_for_the_lco_network(tom: Any, run_tom: Any) -> None:
