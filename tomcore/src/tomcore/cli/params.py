@@ -44,7 +44,7 @@ def param_option(param: Param) -> click.Option:
     if param.type == "bool":
         return click.Option([f"{flag}/--no-{flag.lstrip('-')}", param.name], default=None, help=param_help(param))
     kind: Any = _TYPES.get(param.type, click.STRING)
-    metavar = param.metavar or _METAVARS[param.type]
+    metavar: str | None = param.metavar or _METAVARS[param.type]
     if param.choices is not None:
         kind = click.Choice([str(c) for c in param.choices])
         metavar = None

@@ -155,7 +155,7 @@ class AlertService:
 
     def saved(self) -> list[SavedQuery]:
         """Every saved query with its last run."""
-        return self.saved_queries.list()
+        return self.saved_queries.listing()
 
     def get_saved(self, name: str) -> SavedQuery:
         return self.saved_queries.get(name)

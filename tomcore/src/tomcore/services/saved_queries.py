@@ -100,7 +100,7 @@ class SavedQueries:
             s.flush()
             return _row_to_saved(row)
 
-    def list(self) -> list[SavedQuery]:
+    def listing(self) -> list[SavedQuery]:
         """Every saved query, by name, with a description of its last run."""
         from sqlalchemy import func, select
 
@@ -134,7 +134,8 @@ class SavedQueries:
         from tomcore.store.models import AlertQueryRow
 
         with self.tom.db.session() as s:
-            if s.execute(delete(AlertQueryRow).where(AlertQueryRow.name == name)).rowcount == 0:
+            result: Any = s.execute(delete(AlertQueryRow).where(AlertQueryRow.name == name))
+            if result.rowcount == 0:
                 raise NotFoundError(self._unknown([name]))
 
     def history(self, name: str, *, limit: int = 20) -> list[QueryRunSummary]:
