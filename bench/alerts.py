@@ -127,6 +127,7 @@ def main() -> None:
         broker = tom.alerts.broker("alerce")
         broker.client = Prefetched(None)
         profiler = cProfile.Profile() if args.profile else None
+        c0 = time.process_time()
         t0 = time.perf_counter()
         if profiler:
             profiler.enable()
@@ -134,7 +135,9 @@ def main() -> None:
         if profiler:
             profiler.disable()
         elapsed = time.perf_counter() - t0
+        cpu = time.process_time() - c0
         profiler2 = cProfile.Profile() if args.profile else None
+        c0 = time.process_time()
         t0 = time.perf_counter()
         if profiler2:
             profiler2.enable()
@@ -142,13 +145,18 @@ def main() -> None:
         if profiler2:
             profiler2.disable()
         again = time.perf_counter() - t0
+        cpu_again = time.process_time() - c0
         assert first.alerts == args.alerts and first.created + first.updated == args.alerts, first
         assert first.updated == len(known), (first.updated, len(known))
         assert second.points_added == 0 and second.created == 0
         print(f"ingest: {first.describe()}")
-        print(f"  {elapsed:.2f} s: {args.alerts / elapsed:,.0f} alerts/s, {first.points_added / elapsed:,.0f} points/s "
+        load = os.getloadavg()[0]
+        print(f"  {elapsed:.2f} s wall: {args.alerts / elapsed:,.0f} alerts/s, {first.points_added / elapsed:,.0f} points/s "
               f"(target: >= 5,000 alerts/s)")
-        print(f"re-ingest (nothing new): {again:.2f} s: {args.alerts / again:,.0f} alerts/s")
+        print(f"  {cpu:.2f} s of CPU in this process: {args.alerts / cpu:,.0f} alerts per CPU-second "
+              f"(load average {load:.1f} on {os.cpu_count()} cores while it ran)")
+        print(f"re-ingest (nothing new): {again:.2f} s wall, {args.alerts / again:,.0f} alerts/s; "
+              f"{cpu_again:.2f} s CPU, {args.alerts / cpu_again:,.0f} alerts per CPU-second")
         if profiler and profiler2:
             print("== first ingest")
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(30)

@@ -58,7 +58,17 @@ def test_retry_after_429_then_success(atom, fake):
     fake.fail(503, times=1, path="/ztf/v1/objects/")
     summary = atom.alerts.ingest("alerce", {})
     assert summary.created == 3
-    assert len([r for r in fake.requests if r["path"] == "/ztf/v1/objects/"]) == 3
+    assert len([r for r in fake.requests if r["path"] == "/ztf/v1/objects/"]) == 4  # 2 refused, page 1, empty page 2
+
+
+def test_retry_after_is_honoured(atom, fake):
+    import time
+
+    fake.populate(1)
+    fake.fail(429, times=1, headers={"Retry-After": "1"}, path="/ztf/v1/objects/")
+    started = time.monotonic()
+    assert sum(len(p.alerts) for p in atom.alerts.query("alerce", {})) == 1
+    assert time.monotonic() - started >= 0.9  # waited as asked (capped by http.max_retry_after)
 
 
 def test_the_broker_giving_up_names_the_broker_url_and_cause_and_keeps_pages(atom, fake):

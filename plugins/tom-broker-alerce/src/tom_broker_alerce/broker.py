@@ -172,8 +172,10 @@ class AlerceBroker(Broker):
             page = page_from_items(items, base_web=self._base_web)
             given += len(items)
             yield page
-            if (limit is not None and given >= limit) or len(data["items"]) < size:
-                return  # a short page is the last one: no need to ask for an empty one
+            if limit is not None and given >= limit:
+                return
+            # Page on until an empty page, even after a short one: the server reports no total
+            # (count=false) and a deployment may cap page_size below what was asked.
             number += 1
 
     def fetch(self, object_id: str) -> Alert:
