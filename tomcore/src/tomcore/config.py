@@ -129,6 +129,10 @@ CORE_SETTINGS: dict[str, tuple[Setting, ...]] = {
         Setting("data_hours", 48.0, "float", help="Hours after a request completes during which new files of it "
                 "are looked for (archives publish reduced frames late)."),
     ),
+    "cadences": (
+        Setting("max_errors", 10, "int", help="A cadence whose epoch could not be submitted (service errors) this "
+                "many rounds in a row ends as failed."),
+    ),
     "notify": (
         Setting("enabled", True, "bool", help="Send notifications (false mutes every channel)."),
         Setting("digest_after", 5, "int", help="More notifications than this for one channel at once are "

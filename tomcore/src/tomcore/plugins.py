@@ -37,6 +37,7 @@ ENTRY_POINT_GROUP = "tom"
 #: The core's own plugins, registered on the same manager as third-party ones.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "tomcore.builtins.manual",
+    "tomcore.builtins.cadences",
     "tomcore.builtins.notifiers",
     "tomcore.builtins.notifications",
     "tomcore.builtins.local_storage",

@@ -46,7 +46,9 @@ def facility_options(facility: Any) -> list[click.Option]:
     """The facility's parameters as options, and ``--type`` when it has several types."""
     from tomcore.cli.params import param_options
 
-    options = param_options(facility.all_parameters())
+    # A parameter named like one of the command's own options cannot be given on the command line.
+    reserved = {"target", "template", "validate_only", "group", "as_json", "observation_type", "replace"}
+    options = param_options([p for p in facility.all_parameters() if p.name not in reserved])
     types = list(facility.observation_types)
     if types:
         options.insert(0, click.Option(
