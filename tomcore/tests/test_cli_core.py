@@ -127,7 +127,10 @@ def test_config_show_masks_secrets_and_names_sources(tom_factory):
     assert rows[("plugins.tokened", "base_url")] | {"help": ""} == {
         "section": "plugins.tokened", "key": "base_url", "value": "https://env.example",
         "source": "env:TOM_TOKENED_BASE_URL", "help": ""}
-    assert rows[("database", "url")]["value"].startswith("sqlite:///")
+    from tomcore.config import mask_text
+
+    assert rows[("database", "url")]["value"] == mask_text(tom.database_url)
+    assert rows[("storage", "url")]["value"] == tom.storage_url
 
 
 def test_database_url_option_overrides_the_config(tmp_path):
