@@ -40,7 +40,7 @@ def test_lightcurve_png(tom, run_tom, target, tmp_path, monkeypatch):
     assert any(child.get_xlabel() == "Date (UTC)" for child in ax.child_axes)  # dates along the top
     labels = ax.get_legend_handles_labels()[1]
     assert sorted(labels) == ["c", "g", "g limit", "o", "r"]
-    limits = [c for c in ax.collections if c.get_label() == "g limit"][0]
+    limits = next(c for c in ax.collections if c.get_label() == "g limit")
     assert limits.get_facecolors().size == 0 or limits.get_facecolors()[0][3] == 0  # open triangles
     assert len(limits.get_offsets()) == 2
     colours = {line.get_label(): line.get_color() for line in ax.lines if not line.get_label().startswith("_")}
