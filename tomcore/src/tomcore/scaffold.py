@@ -29,6 +29,8 @@ class Kind:
 KINDS: dict[str, Kind] = {
     "broker": Kind("register_brokers", "broker", "Broker", "an alert broker queried over HTTP"),
     "catalog": Kind("register_catalogs", "catalog", "Catalog", "a catalog resolving names over HTTP"),
+    "processor": Kind("register_data_processors", "processor", "Processor", "a data processor for a file format"),
+    "notifier": Kind("register_notifiers", "notifier", "Notifier", "a notification channel posting JSON"),
     "storage": Kind("register_storage", "storage", "Storage", "a storage backend for a URL scheme"),
     "events": Kind("", "events", "", "event hooks reacting to new targets and data"),
 }
