@@ -394,15 +394,14 @@ def _dt(mjd: float | None) -> datetime | None:
 
 
 def _datetimes(values: Any) -> list[datetime | None]:
-    """UTC datetimes (to the second) from an array of MJD, None for NaN, in one pass."""
+    """UTC datetimes (to the second) from an array of MJD, None for NaN."""
     import numpy as np
 
     from tomcore.services.almanac import MJD_UNIX_EPOCH
 
-    values = np.asarray(values, dtype=float)
-    seconds = np.round((values - MJD_UNIX_EPOCH) * 86400.0)
-    stamps = np.where(np.isnan(seconds), 0, seconds).astype("int64").astype("datetime64[s]").astype(object)
-    return [None if bad else stamp.replace(tzinfo=UTC) for stamp, bad in zip(stamps, np.isnan(seconds), strict=True)]
+    seconds = np.round((np.asarray(values, dtype=float) - MJD_UNIX_EPOCH) * 86400.0).tolist()
+    stamp = datetime.fromtimestamp
+    return [None if s != s else stamp(s, UTC) for s in seconds]  # s != s: NaN
 
 
 def _row(target: Target, site: Site, night: Night, observable: bool, **values: Any) -> Visibility:
@@ -434,23 +433,26 @@ def _rows(block: Sequence[Target], site: Site, night: Night, outcome: Any, const
           ha_limits: tuple[float, float] | None, min_altitude: float | None) -> list[Visibility]:
     import numpy as np
 
-    best_sin = outcome.best_sin_alt
-    airmass = np.where(best_sin > 0, 1.0 / np.where(best_sin > 0, best_sin, 1.0), np.nan)
-    altitude = np.degrees(np.arcsin(best_sin))
-    columns = {name: _datetimes(getattr(outcome, name)) for name in ("rise", "set", "transit", "start", "end", "best")}
-    hours = np.round(outcome.hours, 3)
+    best_sin = np.asarray(outcome.best_sin_alt, dtype=float)  # double: rounding to decimals
+    up = best_sin > 0
+    airmass = np.round(np.where(up, 1.0 / np.where(up, best_sin, 1.0), np.nan), 4).tolist()
+    altitude = np.round(np.degrees(np.arcsin(best_sin)), 3).tolist()
+    separation = np.round(np.asarray(outcome.moon_sep, dtype=float), 2).tolist()
+    hours = np.round(np.asarray(outcome.hours, dtype=float), 3).tolist()
+    best, start, end = _datetimes(outcome.best), _datetimes(outcome.start), _datetimes(outcome.end)
+    rise, set_, transit = _datetimes(outcome.rise), _datetimes(outcome.set), _datetimes(outcome.transit)
+    reasons = {code: _reason(code, constraints, ha_limits, min_altitude) for code in set(outcome.reason.tolist())}
+    illumination = round(night.moon_illumination, 4)
     rows = []
     for i, target in enumerate(block):  # building the answer, not computing it
         code = outcome.reason[i]
+        mass = airmass[i]
         rows.append(Visibility(
-            target=target.name, site=site.code, night=night.date, observable=code is None,
-            hours=float(hours[i]), best_time=columns["best"][i],
-            min_airmass=None if math.isnan(airmass[i]) else round(float(airmass[i]), 4),
-            altitude=round(float(altitude[i]), 3), start=columns["start"][i], end=columns["end"][i],
-            rise=columns["rise"][i], transit=columns["transit"][i], set=columns["set"][i],
-            moon_separation=round(float(outcome.moon_sep[i]), 2), moon_illumination=round(night.moon_illumination, 4),
-            target_id=target.id, facility=site.facility,
-            reason=_reason(code, constraints, ha_limits, min_altitude),
+            target=target.name, site=site.code, night=night.date, observable=code is None, hours=hours[i],
+            best_time=best[i], min_airmass=None if mass != mass else mass, altitude=altitude[i],
+            start=start[i], end=end[i], rise=rise[i], transit=transit[i], set=set_[i],
+            moon_separation=separation[i], moon_illumination=illumination, target_id=target.id,
+            facility=site.facility, reason=reasons[code],
         ))
     return rows
 
