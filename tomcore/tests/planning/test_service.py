@@ -259,3 +259,26 @@ def test_planning_works_with_no_network(lco: Any, tmp_path: Any, monkeypatch: py
     far = date(2031, 6, 1)  # past the bundled IERS predictions
     plan = lco.planning.plan(sky(10), lco.planning.resolve_sites("testlco"), night=far, constraints=Constraints())
     assert len(plan.rows) == 60 and plan.observable
+
+
+def test_curves_agree_with_the_plan(lco: Any) -> None:
+    targets = sky(12)
+    sites = [LSC, next(s for s in LCO_SITES if s.code == "ogg")]
+    constraints = Constraints(step_minutes=2.0)
+    plan = lco.planning.plan(targets, sites, night=NIGHT, constraints=constraints)
+    charts = lco.planning.curves(targets, sites, night=NIGHT, constraints=constraints)
+    assert [c.night for c in charts] == plan.nights
+    for chart in charts:
+        night = chart.night
+        assert chart.times[0] < night.start and chart.times[-1] > night.end  # margins around the night
+        assert chart.sun_altitude.max() > -18 > chart.sun_altitude.min()
+        step_hours = (chart.mjd[1] - chart.mjd[0]) * 24
+        airmass = chart.airmass
+        for i, name in enumerate(chart.targets):
+            row = next(r for r in plan.rows if r.target == name and r.site == night.site.code)
+            assert chart.observable[i].sum() * step_hours == pytest.approx(row.hours, abs=2 * step_hours)
+            if row.observable:
+                best = np.nanmin(np.where(chart.observable[i], airmass[i], np.nan))
+                # never better than the plan; worse by at most a grid step at a window's edge
+                assert row.min_airmass - 0.005 <= best <= row.min_airmass + 0.05
+            assert np.all(np.isnan(airmass[i][chart.altitude[i] <= 0]))

@@ -82,30 +82,27 @@ def orbit_problems(target: Target) -> list[str]:
 
 
 def orbits_of(targets: Sequence[Target]) -> Orbits:
-    """The orbits of targets that passed :func:`orbit_problems`."""
+    """The orbits of targets that passed :func:`orbit_problems`, as arrays."""
     import numpy as np
 
-    n = len(targets)
-    q, e, inc, node, peri, t0, m0, mm = (np.zeros(n) for _ in range(8))
-    for i, t in enumerate(targets):  # reading attributes, not computing
-        e[i] = float(t.eccentricity or 0.0)
-        inc[i] = math.radians(float(t.inclination or 0.0))
-        node[i] = math.radians(float(t.lng_asc_node or 0.0))
-        peri[i] = math.radians(float(t.arg_of_perihelion or 0.0))
-        if t.scheme == MPC_COMET:
-            q[i] = float(t.perihdist or 0.0)
-            t0[i] = float(t.epoch_of_perihelion or 0.0)
-            m0[i] = 0.0
-            if abs(1 - e[i]) > PARABOLIC_TOLERANCE:
-                a = abs(q[i] / (1 - e[i]))
-                mm[i] = GAUSS_K / a**1.5
-        else:
-            a = abs(float(t.semimajor_axis or 0.0))
-            q[i] = a * abs(1 - e[i])
-            t0[i] = float(t.epoch_of_elements or 0.0)
-            m0[i] = math.radians(float(t.mean_anomaly or 0.0))
-            mm[i] = math.radians(t.mean_daily_motion) if t.mean_daily_motion else GAUSS_K / a**1.5
-    return Orbits(q, e, inc, node, peri, t0, m0, mm)
+    def column(field: str) -> Any:
+        return np.array([getattr(t, field) for t in targets], dtype=float)  # None -> NaN
+
+    comet = np.array([t.scheme == MPC_COMET for t in targets], dtype=bool)
+    e = column("eccentricity")
+    inc, node, peri = (np.radians(column(f)) for f in ("inclination", "lng_asc_node", "arg_of_perihelion"))
+    a = np.abs(column("semimajor_axis"))
+    daily = np.radians(column("mean_daily_motion"))
+    open_or_closed = np.abs(1 - e) > PARABOLIC_TOLERANCE
+    # comets: perihelion distance and time; the others: a, and the mean anomaly at the epoch
+    q = np.where(comet, column("perihdist"), a * np.abs(1 - e))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a_comet = np.abs(q / np.where(open_or_closed, 1 - e, 1.0))
+        n = np.where(comet, np.where(open_or_closed, GAUSS_K / a_comet**1.5, 0.0),
+                     np.where(np.isfinite(daily) & (daily != 0), daily, GAUSS_K / a**1.5))
+    t0 = np.where(comet, column("epoch_of_perihelion"), column("epoch_of_elements"))
+    m0 = np.where(comet, 0.0, np.radians(column("mean_anomaly")))
+    return Orbits(q, e, inc, node, peri, t0, np.nan_to_num(m0), n)
 
 
 def heliocentric(orbits: Orbits, mjd_tt: Any) -> Any:
