@@ -264,6 +264,7 @@ def insert_table(
 #: statement shape per combination, so that only the numbers are bound row by row.
 _GROUPED = ("target_id", "band", "source", "telescope", "instrument", "flux_unit")
 MAX_GROUPS = 512
+MIN_ROWS_PER_GROUP = 32
 
 
 def _write(cursor: Any, dialect: str, added: pa.Table, constants: dict[str, Any]) -> None:
@@ -291,7 +292,9 @@ def _write(cursor: Any, dialect: str, added: pa.Table, constants: dict[str, Any]
         group = group * 2 + columns[name].is_null().to_numpy(zero_copy_only=False).astype("int64")
     unique_groups, group = np.unique(group, return_inverse=True)
     literal_ok = all("\x00" not in str(v) for distinct in values for v in distinct)
-    if len(unique_groups) > MAX_GROUPS or not literal_ok:
+    # Statement shapes pay off for many rows per group (a file of one target); a broker page
+    # of many targets with a few points each is faster as one shape with everything bound.
+    if len(unique_groups) > MAX_GROUPS or added.num_rows < MIN_ROWS_PER_GROUP * len(unique_groups) or not literal_ok:
         _write_group(cursor, dialect, columns, list(columns), {}, np.arange(added.num_rows), constants)
         return
     time = columns["time"].to_numpy(zero_copy_only=False)
