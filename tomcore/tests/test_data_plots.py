@@ -62,7 +62,7 @@ def test_lightcurve_html_and_filters(tom, run_tom, target, tmp_path):
 
 
 def test_spectrum_png_and_html(tom, run_tom, target, tmp_path):
-    assert "1 spectra, 1100 points" in run_tom("plot", "spectrum", target, "-o", str(tmp_path / "s.png")).stdout
+    assert "1 spectrum, 1100 points" in run_tom("plot", "spectrum", target, "-o", str(tmp_path / "s.png")).stdout
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
     run_tom("plot", "spectrum", target, "-o", str(tmp_path / "s.html"))
     html = (tmp_path / "s.html").read_text()

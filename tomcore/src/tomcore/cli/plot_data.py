@@ -44,4 +44,5 @@ def spectrum_command(target: str, output: Path | None, ids: tuple[int, ...]) -> 
     from tomcore.services.data_plots import spectrum
 
     report = spectrum(get_tom(), target, output or _default(target, "spectrum"), ids=list(ids) or None)
-    click.echo(f"Wrote {report.path} ({report.series} spectra, {report.points} points)")
+    click.echo(f"Wrote {report.path} ({report.series} spectr{'um' if report.series == 1 else 'a'}, "
+               f"{report.points} points)")
