@@ -151,6 +151,8 @@ CORE_SETTINGS: dict[str, tuple[Setting, ...]] = {
                 "separated by ';' in the environment."),
         Setting("max_airmass", 2.0, "float", help="Highest airmass a target is observable at."),
         Setting("min_moon_separation", 30.0, "float", help="Degrees a target must keep from the Moon (0: no limit)."),
+        Setting("max_moon_illumination", 1.0, "float", help="On nights when the Moon is more illuminated than this "
+                "fraction, targets are observable only while it is down (1: no limit)."),
         Setting("twilight", "astronomical", choices=("astronomical", "nautical", "civil"),
                 help="The night runs between the ends of this twilight."),
         Setting("step_minutes", 5.0, "float", help="Spacing of the time grid a night is sampled on."),

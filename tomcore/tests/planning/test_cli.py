@@ -70,6 +70,10 @@ def test_plan_choices_of_targets_sites_and_rows(sky: Any, run_tom: Any) -> None:
     limited = run_tom("plan", "-f", "testlco", "--night", "2026-03-01", "--sort", "hours", "--limit", "3",
                       "--json").json()["targets"]
     assert len(limited) == 3 and limited[0]["hours"] >= limited[1]["hours"] >= limited[2]["hours"]
+    moonless = run_tom("plan", "-f", "testlco", "-s", "lsc", "--night", "2026-03-01", "--max-moon-illumination",
+                       "0.3", "--all", "--json").json()
+    assert moonless["constraints"]["max_moon_illumination"] == 0.3
+    assert not any(r["observable"] for r in moonless["targets"])  # a full Moon up all night
     strict = run_tom("plan", "-s", "-30.1674,-70.8048,2198", "--night", "2026-03-01", "--max-airmass", "1.2",
                      "--min-moon-sep", "0", "--ha-limits", "2", "--json").json()
     assert strict["constraints"]["ha_limits"] == [-2.0, 2.0]

@@ -282,3 +282,28 @@ def test_curves_agree_with_the_plan(lco: Any) -> None:
                 # never better than the plan; worse by at most a grid step at a window's edge
                 assert row.min_airmass - 0.005 <= best <= row.min_airmass + 0.05
             assert np.all(np.isnan(airmass[i][chart.altitude[i] <= 0]))
+
+
+def test_a_bright_moon_limits_targets_to_when_it_is_down(lco: Any) -> None:
+    coj = next(s for s in LCO_SITES if s.code == "coj")
+    coj = attrs.evolve(coj, ha_limits=None)
+    targets = sky(40)
+    bright = Constraints(min_moon_separation=0, max_moon_illumination=0.5)
+    plan = lco.planning.plan(targets, [coj, attrs.evolve(LSC, ha_limits=None)], night=NIGHT, constraints=bright)
+    coj_night, lsc_night = plan.nights
+    assert coj_night.moon_illumination > 0.9 and coj_night.moon_set is not None  # full Moon, sets before dawn
+    assert lsc_night.moon_rise is None and lsc_night.moon_set is None  # up all night at lsc
+    for row in plan.rows:
+        if row.site == "lsc":
+            assert not row.observable
+            if row.reason.startswith("the Moon"):
+                assert row.reason == "the Moon, more than 50% illuminated, is up whenever high enough"
+        elif row.observable:
+            assert row.start >= coj_night.moon_set - timedelta(seconds=60)
+            assert row.hours <= (coj_night.end - coj_night.moon_set).total_seconds() / 3600 + 0.02
+    assert any(r.observable for r in plan.rows if r.site == "coj")
+    dim = lco.planning.plan(targets, [coj], night=NIGHT,
+                            constraints=Constraints(min_moon_separation=0, max_moon_illumination=1.0))
+    assert sum(r.hours for r in dim.rows) > 5 * sum(r.hours for r in plan.rows)
+    with pytest.raises(ValidationError):
+        lco.planning.constraints(max_moon_illumination=1.5)

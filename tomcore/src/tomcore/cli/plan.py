@@ -66,6 +66,9 @@ def plan_options(function: Any) -> Any:
         click.option("--max-airmass", type=float, help="Highest airmass allowed [planning.max_airmass: 2]."),
         click.option("--min-moon-sep", type=float, metavar="DEG",
                      help="Degrees to keep from the Moon; 0 for no limit [planning.min_moon_separation: 30]."),
+        click.option("--max-moon-illumination", type=float, metavar="FRACTION",
+                     help="On a night when the Moon is more illuminated than this (0-1; LCO's max_lunar_phase), "
+                          "observe only while it is down [planning.max_moon_illumination: 1, no limit]."),
         click.option("--ha-limits", metavar="EAST,WEST",
                      help="Hour-angle limits in hours (e.g. -4.6,4.6, or 4.6), replacing the sites' own."),
         click.option("--min-altitude", type=float, metavar="DEG",
@@ -79,10 +82,11 @@ def plan_options(function: Any) -> Any:
     return function
 
 
-def constraint_values(max_airmass: float | None, min_moon_sep: float | None, ha_limits: str | None,
-                      min_altitude: float | None, twilight: str | None, step: float | None) -> dict[str, Any]:
+def constraint_values(max_airmass: float | None, min_moon_sep: float | None, max_moon_illumination: float | None,
+                      ha_limits: str | None, min_altitude: float | None, twilight: str | None,
+                      step: float | None) -> dict[str, Any]:
     return {
-        "max_airmass": max_airmass, "min_moon_separation": min_moon_sep,
+        "max_airmass": max_airmass, "min_moon_separation": min_moon_sep, "max_moon_illumination": max_moon_illumination,
         "ha_limits": parse_pair(ha_limits, "--ha-limits"), "min_altitude": min_altitude,
         "twilight": twilight, "step_minutes": step,
     }
@@ -100,7 +104,8 @@ def constraint_values(max_airmass: float | None, min_moon_sep: float | None, ha_
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV for spreadsheets.")
 def plan_command(names: tuple[str, ...], lists: tuple[str, ...], facility: str | None, sites: tuple[str, ...],
-                 night: str | None, max_airmass: float | None, min_moon_sep: float | None, ha_limits: str | None,
+                 night: str | None, max_airmass: float | None, min_moon_sep: float | None,
+                 max_moon_illumination: float | None, ha_limits: str | None,
                  min_altitude: float | None, twilight: str | None, step: float | None, best_site: bool,
                  show_all: bool, sort: str, limit: int | None, as_json: bool, as_csv: bool) -> None:
     """Which targets are observable on a night, from which sites, and when.
@@ -124,8 +129,8 @@ def plan_command(names: tuple[str, ...], lists: tuple[str, ...], facility: str |
     planning = tom.planning
     day = parse_night(night)
     chosen = planning.resolve_sites(facility, sites)
-    constraints = planning.constraints(**constraint_values(max_airmass, min_moon_sep, ha_limits, min_altitude,
-                                                           twilight, step))
+    constraints = planning.constraints(**constraint_values(max_airmass, min_moon_sep, max_moon_illumination, ha_limits,
+                                                           min_altitude, twilight, step))
     targets = planning.select_targets(names, lists)
     with progress(len(chosen), "Planning", enabled=not (as_json or as_csv) and len(targets) * len(chosen) > 20000) as advance:
         plan = planning.plan(targets, chosen, night=day, constraints=constraints, sort=sort, progress=advance)
@@ -176,6 +181,8 @@ def _print_nights(plan: Any) -> None:
     limits = [f"airmass <= {c.max_airmass:g}"]
     if c.min_moon_separation:
         limits.append(f"Moon >= {c.min_moon_separation:g} deg")
+    if c.max_moon_illumination is not None and c.max_moon_illumination < 1:
+        limits.append(f"Moon down when over {c.max_moon_illumination:.0%} lit")
     if c.ha_limits:
         limits.append(f"hour angle {c.ha_limits[0]:+g}..{c.ha_limits[1]:+g} h")
     if c.min_altitude is not None:

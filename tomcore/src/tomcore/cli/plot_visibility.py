@@ -18,7 +18,8 @@ from tomcore.cli.plan import constraint_values, parse_night, plan_options
               help="The airmass at the bottom of the chart.")
 def visibility_command(targets: tuple[str, ...], lists: tuple[str, ...], output: str, facility: str | None,
                        sites: tuple[str, ...], night: str | None, max_airmass: float | None,
-                       min_moon_sep: float | None, ha_limits: str | None, min_altitude: float | None,
+                       min_moon_sep: float | None, max_moon_illumination: float | None, ha_limits: str | None,
+                       min_altitude: float | None,
                        twilight: str | None, step: float | None, airmass_axis: float) -> None:
     """Airmass of TARGETS through a night, one panel per site, twilights shaded.
 
@@ -39,8 +40,8 @@ def visibility_command(targets: tuple[str, ...], lists: tuple[str, ...], output:
 
     path = check_path(output)
     chosen = planning.resolve_sites(facility, sites)
-    constraints = planning.constraints(**constraint_values(max_airmass, min_moon_sep, ha_limits, min_altitude,
-                                                           twilight, step))
+    constraints = planning.constraints(**constraint_values(max_airmass, min_moon_sep, max_moon_illumination, ha_limits,
+                                                           min_altitude, twilight, step))
     selected = planning.select_targets(targets, lists)
     charts = planning.curves(selected, chosen, night=parse_night(night), constraints=constraints)
     written = render(charts, path, airmass_axis=airmass_axis)

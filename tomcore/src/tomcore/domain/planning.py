@@ -22,6 +22,9 @@ class Constraints:
     :param max_airmass: highest airmass (sec z) allowed.
     :param min_moon_separation: degrees kept from the Moon (0 for no limit); applied
         whether or not the Moon is up, as the LCO scheduler does.
+    :param max_moon_illumination: on a night when the Moon is more illuminated than this
+        fraction (0 to 1, LCO's ``max_lunar_phase``), a target is observable only while
+        the Moon is down; None or 1 for no limit.
     :param twilight: the night runs between the ends of this twilight (``astronomical``:
         Sun 18 degrees below the horizon; ``nautical``: 12; ``civil``: 6).
     :param step_minutes: spacing of the time grid the night is sampled on; crossings are
@@ -33,6 +36,7 @@ class Constraints:
 
     max_airmass: float = 2.0
     min_moon_separation: float = 30.0
+    max_moon_illumination: float | None = None
     twilight: str = "astronomical"
     step_minutes: float = 5.0
     ha_limits: tuple[float, float] | None = None
@@ -47,6 +51,8 @@ class Constraints:
             errors["max_airmass"] = [f"{self.max_airmass:g} is below 1 (airmass 1 is the zenith)"]
         if not 0.0 <= self.min_moon_separation <= 180.0:
             errors["min_moon_separation"] = [f"{self.min_moon_separation:g} is outside [0, 180] degrees"]
+        if self.max_moon_illumination is not None and not 0.0 <= self.max_moon_illumination <= 1.0:
+            errors["max_moon_illumination"] = [f"{self.max_moon_illumination:g} is outside [0, 1]"]
         if self.twilight not in TWILIGHTS:
             errors["twilight"] = [f"{self.twilight!r} is not one of {', '.join(TWILIGHTS)}"]
         if not 0.1 <= self.step_minutes <= 60.0:

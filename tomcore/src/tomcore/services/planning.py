@@ -70,6 +70,7 @@ class PlanningService:
         values: dict[str, Any] = {
             "max_airmass": settings.get("planning", "max_airmass"),
             "min_moon_separation": settings.get("planning", "min_moon_separation"),
+            "max_moon_illumination": settings.get("planning", "max_moon_illumination"),
             "twilight": settings.get("planning", "twilight"),
             "step_minutes": settings.get("planning", "step_minutes"),
         }
@@ -426,6 +427,9 @@ def _reason(code: str | None, constraints: Constraints, ha_limits: tuple[float, 
         return f"outside the hour-angle limits ({ha_limits[0]:+g} h, {ha_limits[1]:+g} h) whenever high enough"
     if code == v.NEAR_MOON:
         return f"within {constraints.min_moon_separation:g} degrees of the Moon whenever high enough"
+    if code == v.MOON_BRIGHT and constraints.max_moon_illumination is not None:
+        return (f"the Moon, more than {constraints.max_moon_illumination:.0%} illuminated, is up whenever "
+                "high enough")
     return code
 
 

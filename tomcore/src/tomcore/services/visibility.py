@@ -38,6 +38,7 @@ NO_POSITION = "no_position"
 TOO_LOW = "too_low"
 OUTSIDE_HA = "outside_ha"
 NEAR_MOON = "near_moon"
+MOON_BRIGHT = "moon_bright"
 
 
 @attrs.define
@@ -152,6 +153,7 @@ class Fields:
     hour_angle: Any
     cos_sep: Any
     margins: list[Any]
+    codes: list[str]  # the reason code of each margin, in order
 
     def point_ok(self) -> Any:
         import numpy as np
@@ -182,13 +184,22 @@ def fields(grid: NightGrid, ra: Any, dec: Any, constraints: Constraints,
     if min_altitude is not None:
         lowest = max(lowest, min_altitude)
     margins = [sin_alt - f32(math.sin(math.radians(lowest)))]
+    codes = [TOO_LOW]
     if ha_limits is not None:
         east, west = (f32(math.radians(15.0 * h)) for h in ha_limits)
         # one margin for both limits: continuous except at 12 h, where it is negative
         margins.append(np.minimum(hour_angle - east, west - hour_angle))
+        codes.append(OUTSIDE_HA)
     if constraints.min_moon_separation > 0:
         margins.append(f32(math.cos(math.radians(constraints.min_moon_separation))) - cos_sep)
-    return Fields(sin_alt, hour_angle, cos_sep, margins)
+        codes.append(NEAR_MOON)
+    brightest = constraints.max_moon_illumination
+    if brightest is not None and brightest < 1.0 and grid.illumination > brightest:
+        # too bright a Moon: observable only while it is down (its illumination changes by
+        # a few percent a night: the value at the middle of the night decides)
+        margins.append(np.broadcast_to(-grid.moon_sin_alt.astype(f32)[None, :], (n, m)))
+        codes.append(MOON_BRIGHT)
+    return Fields(sin_alt, hour_angle, cos_sep, margins, codes)
 
 
 def evaluate(grid: NightGrid, ra: Any, dec: Any, constraints: Constraints,
@@ -256,9 +267,7 @@ def evaluate(grid: NightGrid, ra: Any, dec: Any, constraints: Constraints,
     transit = np.where(crossing[rows, index], index + frac, np.nan)
 
     reason = np.full(n, None, dtype=object)
-    codes = [TOO_LOW] + ([OUTSIDE_HA] if ha_limits is not None else []) + (
-        [NEAR_MOON] if constraints.min_moon_separation > 0 else [])
-    for code, ok in reversed(list(zip(codes, any_ok, strict=True))):
+    for code, ok in reversed(list(zip(f.codes, any_ok, strict=True))):
         reason[~ok] = code
     step = grid.step
     base = grid.mjd[0]
