@@ -301,3 +301,18 @@ def test_hook_on_alerts_ingested(tom_factory):
     tom.alerts.run_saved(["q"])
     assert len(seen["alerts"]) == 4 and len(seen["reduced"]) == 2
     assert [len(r.unchanged) for r in seen["alerts"][2:]] == [2, 1]
+
+
+def test_ingested_targets_join_a_target_list(mem):
+    tom, broker = mem
+    tom.targets.create(Target(name="Known", ra=110.0, dec=1.0))
+    broker.add("ZTF24l1", 110.0, 1.0)  # the same object as Known
+    broker.add("ZTF24l2", 111.0, 1.0)
+    tom.alerts.save_query("listed", "memory", {}, target_list="nightly-candidates")
+    assert tom.alerts.get_saved("listed").target_list == "nightly-candidates"
+    [run] = tom.alerts.run_saved(["listed"])
+    assert (run.created, run.updated) == (1, 1)
+    assert tom.targets.get("Known").lists == ["nightly-candidates"]
+    assert tom.targets.get("ZTF24l2").lists == ["nightly-candidates"]
+    summary = tom.alerts.ingest("memory", {}, target_list="other")
+    assert summary.updated == 2 and tom.targets.get("ZTF24l2").lists == ["nightly-candidates", "other"]

@@ -55,6 +55,15 @@ def test_query_ingest_prints_a_summary(cli):
     assert tom.targets.count() == 3
 
 
+def test_ingest_into_a_list(cli):
+    run, tom, _ = cli
+    assert "--list needs --ingest" in run("alerts", "query", "memory", "--list", "x", expect=2).stderr
+    run("alerts", "query", "memory", "--ingest", "--list", "from-memory")
+    assert tom.targets.get("ZTF24cli0").lists == ["from-memory"]
+    run("alerts", "save", "q", "memory", "--list", "saved-list")
+    assert run("alerts", "saved", "--json").json()[0]["target_list"] == "saved-list"
+
+
 def test_show_with_light_curve(cli):
     run, _, _ = cli
     out = run("alerts", "show", "memory", "ZTF24cli1").stdout

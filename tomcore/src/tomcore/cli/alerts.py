@@ -136,8 +136,10 @@ def _make_query_command(broker: Any) -> click.Command:
         tom = get_tom()
         params = collect(broker.params, values)
         limit, as_json, ingest = values["limit"], values["as_json"], values["ingest"]
+        if values["target_list"] and not ingest:
+            raise click.UsageError("--list needs --ingest")
         if ingest:
-            _ingest(tom, broker, params, limit, as_json)
+            _ingest(tom, broker, params, limit, as_json, values["target_list"])
             return
         alerts, problems = [], []
         with progress(limit, f"Querying {broker.display_name}", enabled=not as_json) as advance:
@@ -154,17 +156,19 @@ def _make_query_command(broker: Any) -> click.Command:
     extra = [
         click.Option(["--limit"], type=click.IntRange(min=1), help="At most this many alerts."),
         click.Option(["--ingest"], is_flag=True, help="Create or update targets with their light curves."),
+        click.Option(["--list", "target_list"], metavar="LIST", help="With --ingest: add the targets to this list."),
         click.Option(["--json", "as_json"], is_flag=True, help="Print JSON for scripts."),
     ]
     return _broker_command(broker, run, extra, f"Query {broker.display_name}; --ingest makes targets of the results.")
 
 
-def _ingest(tom: Any, broker: Any, params: dict[str, Any], limit: int | None, as_json: bool) -> None:
+def _ingest(tom: Any, broker: Any, params: dict[str, Any], limit: int | None, as_json: bool,
+            target_list: str | None) -> None:
     from tomcore.services.alerts import IngestInterrupted
 
     try:
         with progress(limit, f"Ingesting from {broker.display_name}", enabled=not as_json) as advance:
-            summary = tom.alerts.ingest(broker.name, params, limit=limit, progress=advance)
+            summary = tom.alerts.ingest(broker.name, params, limit=limit, progress=advance, target_list=target_list)
     except IngestInterrupted as exc:
         _warn(exc.summary.problems)
         raise
@@ -219,10 +223,13 @@ def _make_save_command(broker: Any) -> click.Command:
     def run(**values: Any) -> None:
         ctx = click.get_current_context()
         name = ctx.parent.params["name"] if ctx.parent is not None else None
-        saved = get_tom().alerts.save_query(name, broker.name, collect(broker.params, values), replace=values["replace"])
+        saved = get_tom().alerts.save_query(name, broker.name, collect(broker.params, values), replace=values["replace"],
+                                            target_list=values["target_list"])
         click.echo(f"Saved query {saved.name!r} ({saved.broker}); run it with `tom alerts run {saved.name}`.")
 
-    extra = [click.Option(["--replace"], is_flag=True, help="Replace a saved query of that name.")]
+    extra = [click.Option(["--replace"], is_flag=True, help="Replace a saved query of that name."),
+             click.Option(["--list", "target_list"], metavar="LIST",
+                          help="Add every target its runs ingest to this target list.")]
     return _broker_command(broker, run, extra, f"Save a {broker.display_name} query under NAME.")
 
 
@@ -233,7 +240,7 @@ def save_group(name: str) -> None:
 
 
 def _saved_row(q: Any) -> dict[str, Any]:
-    return {"name": q.name, "broker": q.broker, "parameters": q.parameters, "last run": q.last_run,
+    return {"name": q.name, "broker": q.broker, "parameters": q.parameters, "list": q.target_list, "last run": q.last_run,
             "status": q.last_status, "last result": q.last_summary}
 
 

@@ -41,7 +41,8 @@ from tomcore.errors import NotFoundError, TomError, ValidationError
 __all__ = ["RESERVED_PARAMS", "BadRecord", "Broker", "Choice", "LightCurves"]
 
 #: Names a broker parameter may not take: they are the options every query command has.
-RESERVED_PARAMS = frozenset({"limit", "json", "ingest", "help", "replace", "name", "broker", "all", "since"})
+RESERVED_PARAMS = frozenset({"limit", "json", "ingest", "help", "replace", "name", "broker", "all", "since", "list",
+                             "target_list"})
 
 
 class BadRecord(TomError):

@@ -131,6 +131,7 @@ class SavedQuery:
     name: str
     broker: str
     parameters: dict[str, Any]
+    target_list: str | None = None
     created: datetime | None = None
     modified: datetime | None = None
     last_run: datetime | None = None

@@ -64,10 +64,12 @@ class PageIngester:
     :param query_name: the saved query's name, recorded on every photometry point.
     :param run_id: the saved query's run to record each alert and the counts in.
     :param fetch_light_curves: fetch the light curves of alerts that come without one.
+    :param target_list: add every target ingested to this target list (created if needed).
     """
 
     def __init__(self, tom: Tom, broker: Broker, *, query_name: str | None = None, run_id: int | None = None,
-                 fetch_light_curves: bool = True) -> None:
+                 fetch_light_curves: bool = True, target_list: str | None = None) -> None:
+        self.target_list = target_list
         self.tom = tom
         self.broker = broker
         self.query_name = query_name
@@ -107,8 +109,12 @@ class PageIngester:
 
         with self.tom.db.session() as session:
             # invalid targets (NaN or out-of-range positions) come back as errors, by object id
+            targets = [a.to_target() for a in alerts]
+            if self.target_list:
+                for target in targets:
+                    target.lists = [self.target_list]
             saved = self.tom.targets.save(
-                [a.to_target() for a in alerts], on_duplicate="update", overwrite=False, skip_invalid=True,
+                targets, on_duplicate="update", overwrite=False, skip_invalid=True,
                 source=self.broker.name, labels=[a.object_id for a in alerts], session=session,
             )
             target_of = self._targets_of(saved, alerts, report)

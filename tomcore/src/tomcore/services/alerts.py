@@ -90,27 +90,31 @@ class AlertService:
     def ingest(self, broker: str | Broker, params: Mapping[str, Any], *, limit: int | None = None,
                since: datetime | None = None, query_name: str | None = None,
                progress: Callable[[int], None] | None = None,
-               on_page: Callable[[AlertIngestReport], None] | None = None) -> IngestSummary:
-        """Run a query and ingest every page (one transaction each) with light curves.
+               on_page: Callable[[AlertIngestReport], None] | None = None,
+               target_list: str | None = None) -> IngestSummary:
+        """Run a query and ingest every page (one transaction each) with light curves;
+        ``target_list`` names a target list every ingested target joins.
 
         Raises :class:`IngestInterrupted` (keeping what was committed) when the broker gives
         up part-way.
         """
         found = self._broker(broker)
         pages = self.query(found, params, limit=limit, since=since)
-        return self.ingest_pages(found, pages, query_name=query_name, progress=progress, on_page=on_page)
+        return self.ingest_pages(found, pages, query_name=query_name, progress=progress, on_page=on_page,
+                                 target_list=target_list)
 
     def ingest_pages(self, broker: str | Broker, pages: Iterable[AlertPage], *, query_name: str | None = None,
                      run_id: int | None = None, fetch_light_curves: bool = True,
                      progress: Callable[[int], None] | None = None,
-                     on_page: Callable[[AlertIngestReport], None] | None = None) -> IngestSummary:
+                     on_page: Callable[[AlertIngestReport], None] | None = None,
+                     target_list: str | None = None) -> IngestSummary:
         """Ingest pages of alerts (from :meth:`query`, or built by hand), one transaction
         per page; ``progress(n)`` after each page with the alerts it had."""
         from tomcore.services.alert_ingest import PageIngester, prefetch
 
         found = self._broker(broker)
         ingester = PageIngester(self.tom, found, query_name=query_name, run_id=run_id,
-                                fetch_light_curves=fetch_light_curves)
+                                fetch_light_curves=fetch_light_curves, target_list=target_list)
         summary = IngestSummary(broker=found.name, query_name=query_name)
         # Pages are fetched (with their light curves) one ahead in a thread while the current
         # one is written: HTTP waits and parsing overlap the database work.
@@ -148,10 +152,11 @@ class AlertService:
         return SavedQueries(self.tom)
 
     def save_query(self, name: str, broker: str | Broker, params: Mapping[str, Any], *,
-                   replace: bool = False) -> SavedQuery:
-        """Validate and save a query under ``name`` (``replace`` an existing one)."""
+                   replace: bool = False, target_list: str | None = None) -> SavedQuery:
+        """Validate and save a query under ``name`` (``replace`` an existing one);
+        ``target_list`` names a target list every target its runs ingest joins."""
         found = self._broker(broker)
-        return self.saved_queries.save(name, found, found.validate(params), replace=replace)
+        return self.saved_queries.save(name, found, found.validate(params), replace=replace, target_list=target_list)
 
     def saved(self) -> list[SavedQuery]:
         """Every saved query with its last run."""

@@ -41,6 +41,7 @@ def jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
 
 def _row_to_saved(row: Any, summary: str | None = None) -> SavedQuery:
     return SavedQuery(id=row.id, name=row.name, broker=row.broker, parameters=dict(row.parameters or {}),
+                      target_list=row.target_list,
                       created=row.created, modified=row.modified, last_run=row.last_run,
                       last_status=row.last_status, last_success=row.last_success, last_summary=summary)
 
@@ -73,7 +74,8 @@ class SavedQueries:
 
     # -- keeping them ------------------------------------------------------------------------------
 
-    def save(self, name: str, broker: Broker, params: dict[str, Any], *, replace: bool = False) -> SavedQuery:
+    def save(self, name: str, broker: Broker, params: dict[str, Any], *, replace: bool = False,
+             target_list: str | None = None) -> SavedQuery:
         """Save validated ``params`` of ``broker`` as ``name``; ``replace`` an existing one
         (its run history is kept) or refuse with a :class:`ValidationError`."""
         from sqlalchemy import select
@@ -91,12 +93,14 @@ class SavedQueries:
                 raise ValidationError(f"a saved query named {name!r} exists",
                                       {"name": ["use --replace to change it, or pick another name"]})
             if row is None:
-                row = AlertQueryRow(name=name, broker=broker.name, parameters=stored, created=now, modified=now)
+                row = AlertQueryRow(name=name, broker=broker.name, parameters=stored, target_list=target_list or None,
+                                    created=now, modified=now)
                 s.add(row)
             else:
                 if row.broker != broker.name:
                     row.last_success = None  # another broker: the time filter starts again
                 row.broker, row.parameters, row.modified = broker.name, stored, now
+                row.target_list = target_list or None
             s.flush()
             return _row_to_saved(row)
 
@@ -214,6 +218,7 @@ class SavedQueries:
             if query is None:
                 raise NotFoundError(self._unknown([name]))
             broker_name, stored, last_success = query.broker, dict(query.parameters or {}), query.last_success
+            target_list = query.target_list
             summary = QueryRunSummary(name=name, broker=broker_name, started=now)
             try:
                 broker = self.tom.alerts.broker(broker_name)
@@ -233,7 +238,7 @@ class SavedQueries:
             try:
                 self.tom.alerts.ingest_pages(
                     broker, broker.query(params, since=summary.since), query_name=name, run_id=summary.run_id,
-                    progress=progress,
+                    progress=progress, target_list=target_list,
                 )
                 summary.status = "ok"
             except TomError as exc:

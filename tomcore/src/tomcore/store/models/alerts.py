@@ -28,6 +28,8 @@ class AlertQueryRow(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     broker: Mapped[str] = mapped_column(String(64))
     parameters: Mapped[dict[str, Any]] = mapped_column()
+    #: The target list every target it ingests is added to, if any.
+    target_list: Mapped[str | None] = mapped_column(String(200))
     created: Mapped[datetime] = mapped_column(default=utcnow)
     modified: Mapped[datetime] = mapped_column(default=utcnow)
     #: When a run last started, and how it ended.

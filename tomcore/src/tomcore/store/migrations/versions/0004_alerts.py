@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('broker', sa.String(length=64), nullable=False),
     sa.Column('parameters', sa.JSON(), nullable=False),
+    sa.Column('target_list', sa.String(length=200), nullable=True),
     sa.Column('created', tomcore.store.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('modified', tomcore.store.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_run', tomcore.store.base.UTCDateTime(timezone=True), nullable=True),
