@@ -11,6 +11,7 @@ import functools
 import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from operator import attrgetter, is_not
 from typing import Any
 
 import attrs
@@ -138,6 +139,19 @@ class Target:
 
         ``partial`` leaves out missing required fields (a target that only adds names,
         fields or extras to an existing one need not be complete)."""
+        name, numbers = self.name, _NUMERIC_GET(self)
+        # the common case in one pass: a named sidereal target with finite, in-range numbers
+        if (not partial and self.type == SIDEREAL and name and len(name) <= 200 and name[0] > " " and name[-1] > " "
+                and self.ra is not None and self.dec is not None
+                and all(a and len(a) <= 200 and not a.isspace() for a in self.aliases)):
+            try:
+                total = sum(filter(_NOT_NONE, numbers))
+                if (total - total == 0 and 0.0 <= self.ra < 360.0 and -90.0 <= self.dec <= 90.0
+                        and all(k and len(k) <= 100 and (v.__class__ is not float or v - v == 0)
+                                for k, v in self.extras.items())):
+                    return {}
+            except TypeError:
+                pass
         errors: dict[str, list[str]] = {}
 
         def add(field: str, message: str) -> None:
@@ -149,18 +163,28 @@ class Target:
             add("name", "is longer than 200 characters")
         if self.type not in TARGET_TYPES:
             add("type", f"{self.type!r} is not one of {', '.join(TARGET_TYPES)}")
-        for field in NUMERIC_FIELDS:
-            value = getattr(self, field)
-            if value is not None and not math.isfinite(value):
-                add(field, "is not a finite number")
+        try:  # fast path: the sum of finite numbers is finite (else look at each)
+            total = sum(filter(_NOT_NONE, numbers))
+            finite = total - total == 0
+        except TypeError:
+            finite = False
+        if not finite:
+            for field, value in zip(NUMERIC_FIELDS, numbers, strict=True):
+                if value is None:
+                    continue
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    add(field, f"{value!r} is not a number")
+                elif not math.isfinite(value):
+                    add(field, "is not a finite number")
         if self.type == SIDEREAL:
             for field in () if partial else REQUIRED_SIDEREAL:
                 if getattr(self, field) is None:
                     add(field, "is required for a sidereal target")
-            if self.dec is not None and math.isfinite(self.dec) and not -90 <= self.dec <= 90:
-                add("dec", f"{self.dec:g} is outside [-90, 90]")
-            if self.ra is not None and math.isfinite(self.ra) and not 0 <= self.ra < 360:
-                add("ra", f"{self.ra:g} is outside [0, 360)")
+            dec, ra = self.dec, self.ra
+            if isinstance(dec, (int, float)) and dec == dec and not -90 <= dec <= 90 and dec not in (_INF, -_INF):
+                add("dec", f"{dec:g} is outside [-90, 90]")
+            if isinstance(ra, (int, float)) and ra == ra and not 0 <= ra < 360 and ra not in (_INF, -_INF):
+                add("ra", f"{ra:g} is outside [0, 360)")
         elif self.type == NON_SIDEREAL:
             if self.scheme not in SCHEMES and not (partial and self.scheme is None):
                 add("scheme", f"{self.scheme!r} is not one of {', '.join(SCHEMES)}" if self.scheme else "is required for a non-sidereal target")
@@ -168,17 +192,24 @@ class Target:
             for field in required:
                 if getattr(self, field) is None:
                     add(field, f"is required for scheme {self.scheme}" if self.scheme in SCHEMES else "is required for a non-sidereal target")
-            if self.eccentricity is not None and self.eccentricity < 0:
+            if isinstance(self.eccentricity, (int, float)) and self.eccentricity < 0:
                 add("eccentricity", "is negative")
         for alias in self.aliases:
             if not alias or not alias.strip():
                 add("aliases", "an alias is empty")
+            elif len(alias) > 200:
+                add("aliases", f"alias {alias[:40]!r}... is longer than 200 characters")
         for key, value in self.extras.items():
             if not key or len(key) > 100:
                 add("extras", f"key {key!r} must have 1 to 100 characters")
-            if isinstance(value, float) and not math.isfinite(value):
+            if value.__class__ is float and value - value != 0:
                 add(f"extras.{key}", "is not a finite number")
         return errors
+
+
+_NUMERIC_GET = attrgetter(*NUMERIC_FIELDS)
+_NOT_NONE = functools.partial(is_not, None)
+_INF = math.inf
 
 
 def coerce_fields(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:

@@ -61,6 +61,15 @@ class BulkWriter:
             return aware
         return aware.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
+    def grow_cache(self, megabytes: int = 256) -> None:
+        """Let SQLite keep up to ``megabytes`` of pages of this connection in memory, so a
+        large batch is written to the WAL once, at commit, instead of spilled mid-way.
+        (The memory is taken only as pages are used.)"""
+        if not self.postgres:
+            current = self.connection.exec_driver_sql("PRAGMA cache_size").scalar()
+            if current is not None and 0 > int(current) > -megabytes * 1024:
+                self.connection.exec_driver_sql(f"PRAGMA cache_size=-{megabytes * 1024}")
+
     def next_ids(self, table: str, count: int) -> list[int]:
         """``count`` new primary keys of ``table``, reserved for this transaction."""
         if count <= 0:
@@ -108,16 +117,27 @@ class BulkWriter:
 
     def extra_rows(self, extras: Iterable[tuple[int, dict[str, Any]]]) -> list[tuple[Any, ...]]:
         """``target_extras`` rows (target_id, key, value_type, value_text, value_num,
-        value_bool, value_time) for typed extras by target id; None values are left out."""
+        value_bool, value_time) for typed extras by target id; None values are left out.
+        Floats, ints and strings (nearly all values) are typed inline, the rest by
+        :func:`tomcore.domain.extras.typed`."""
         rows = []
+        append = rows.append
         time = self.time
         for target_id, values in extras:
             for key, value in values.items():
-                if value is None:
+                kind = value.__class__
+                if kind is float and value - value == 0:
+                    append((target_id, key, "number", repr(value), value, None, None))
+                elif kind is str:
+                    append((target_id, key, "string", value, None, None, None))
+                elif kind is int:
+                    append((target_id, key, "number", str(value), float(value), None, None))
+                elif value is None:
                     continue
-                tv: TypedValue = value if isinstance(value, TypedValue) else typed(value)
-                rows.append((target_id, key, tv.type, tv.text, tv.num, tv.flag,
-                             time(tv.time) if tv.time is not None else None))
+                else:
+                    tv: TypedValue = typed(value)
+                    append((target_id, key, tv.type, tv.text, tv.num, tv.flag,
+                            time(tv.time) if tv.time is not None else None))
         return rows
 
 

@@ -300,8 +300,10 @@ class TargetService:
         report = SaveReport([SaveOutcome(i, labels[i], "pending") for i in range(len(targets))])
         incomplete: dict[int, dict[str, list[str]]] = {}
         for i, target in enumerate(targets):
-            if target.aliases:
-                target.aliases = [a for a in unique_names(target.aliases) if a != target.name]
+            aliases = target.aliases
+            if aliases and not (len(aliases) == 1 and aliases[0] != target.name and aliases[0] and aliases[0][0] > " "
+                                and aliases[0][-1] > " "):
+                target.aliases = [a for a in unique_names(aliases) if a != target.name]
             problems = target.problems()
             if problems:
                 if target.problems(partial=True):
@@ -444,6 +446,8 @@ class TargetService:
         from tomcore.services.target_write import BulkWriter
 
         writer = BulkWriter(session)
+        if len(targets) >= WRITE_CHUNK:
+            writer.grow_cache()
         ids = writer.next_ids("targets", len(targets))
         for target, target_id in zip(targets, ids, strict=True):
             target.id = target_id
