@@ -161,3 +161,35 @@ def test_import_list_option_and_missing_name_column(tom, run_tom, tmp_path):
     assert tom.targets.get("A").lists == ["batch1"]
     err = run_tom("targets", "import", write(tmp_path, "id,ra,dec\n1,1,1\n", "n.csv"), expect=1).stderr
     assert "there is no 'name' column" in err
+
+
+def test_example_targets_import_list_cone_and_export(tom, run_tom, tmp_path, tom_factory):
+    """examples/targets.csv: several hundred real objects import, list, cone-search and
+    export (and the export imports back the same)."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "targets.csv"
+    counts = run_tom("targets", "import", str(example), "--json").json()["counts"]
+    assert counts["created"] == counts["rows"] >= 500 and counts["error"] == 0
+    lists = {x["name"]: x["count"] for x in run_tom("lists", "list", "--json").json()}
+    assert lists["messier"] >= 100 and lists["comets"] == 3 and lists["asteroids"] > 50 and lists["tde"] > 50
+    around_m101 = names_of(run_tom("targets", "list", "--cone", "14:03", "+54:18", "0.3", "--json"))
+    assert {"M101", "SN 2011fe", "SN 2023ixf"} <= set(around_m101)
+    sirius = tom.targets.get("HIP 32349")
+    assert sirius.name == "Sirius" and sirius.parallax == pytest.approx(379.21, abs=0.01) and sirius.epoch == 1991.25
+    halley = tom.targets.get("Halley's Comet")
+    assert halley.scheme == MPC_COMET and halley.eccentricity == pytest.approx(0.9671429, abs=1e-6)
+    assert tom.targets.get("ZTF19abzrhgq").name == "AT 2019qiz"
+    out = tmp_path / "all.csv"
+    run_tom("targets", "export", "-o", str(out))
+    other = tom_factory("other")
+    from tomcore.services.target_io import import_file
+
+    import_file(other, out)
+    for name in ("Sirius", "1P/Halley", "AT 2019qiz", "M31", "(4) Vesta"):
+        a, b = tom.targets.get(name), other.targets.get(name)
+        assert (a.fields(), a.aliases, a.extras, a.lists) == (b.fields(), b.aliases, b.extras, b.lists)
+
+
+def names_of(result):
+    return [t["name"] for t in result.json()]
