@@ -168,7 +168,6 @@ def add_target(name: str | None, ra: str | None, dec: str | None, target_type: s
     tom targets add --from simbad:M31 --list galaxies
     """
     from tomcore.domain.targets import Target
-    from tomcore.errors import ValidationError
 
     if from_spec:
         from tomcore.cli.catalog import add_from_catalog
@@ -189,8 +188,12 @@ def add_target(name: str | None, ra: str | None, dec: str | None, target_type: s
     if outcome.action == "skipped":
         from tomcore.services.targets import describe_candidate
 
-        raise ValidationError(f"{name!r} was not added: it matches "
-                              + "; ".join(describe_candidate(c) for c in outcome.candidates))
+        matches = [describe_candidate(c) for c in outcome.candidates]
+        if as_json:
+            print_json({"action": "skipped", "matches": matches})
+        else:
+            click.echo(f"Skipped {name}: it matches {'; '.join(matches)}")
+        return
     saved = outcome.target
     if as_json:
         print_json({"action": outcome.action, "target": saved})
