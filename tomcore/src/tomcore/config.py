@@ -133,6 +133,17 @@ CORE_SETTINGS: dict[str, tuple[Setting, ...]] = {
         Setting("max_errors", 10, "int", help="A cadence whose epoch could not be submitted (service errors) this "
                 "many rounds in a row ends as failed."),
     ),
+    "runner": (
+        Setting("steps", None, "list", help="Steps tom run runs (default: alerts, status, cadences, data, notify)."),
+        Setting("tick", 30.0, "float", help="Seconds tom run sleeps between looks at which steps are due."),
+        Setting("lease", 1800.0, "float", help="Seconds a step is held by the runner running it (a runner that "
+                "dies frees its steps after this)."),
+        Setting("alerts_interval", 3600.0, "float", help="Seconds between runs of the saved broker queries."),
+        Setting("status_interval", 600.0, "float", help="Seconds between observation status updates."),
+        Setting("cadences_interval", 600.0, "float", help="Seconds between advances of the cadences."),
+        Setting("data_interval", 1800.0, "float", help="Seconds between downloads of new data."),
+        Setting("notify_interval", 900.0, "float", help="Seconds between retries of failed notifications."),
+    ),
     "notify": (
         Setting("enabled", True, "bool", help="Send notifications (false mutes every channel)."),
         Setting("digest_after", 5, "int", help="More notifications than this for one channel at once are "

@@ -97,3 +97,12 @@ def events(sim_tom: Any) -> Iterator[Events]:
     sim_tom.plugins.register(recorder, "events")
     yield recorder
     sim_tom.plugins.unregister("events")
+
+
+@pytest.fixture
+def no_planner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cadences that cannot tell observability (as without a planner): the tests of cadence
+    mechanics must not depend on where the Sun is when they run."""
+    from tomcore.services.cadences import CadenceService
+
+    monkeypatch.setattr(CadenceService, "observable", lambda self, target, facility, airmass: lambda s, e: None)

@@ -14,6 +14,8 @@ from tomcore.contracts.base import Param
 from tomcore.contracts.cadences import CadenceDecision, CadenceStrategy
 from tomcore.errors import ValidationError
 
+pytestmark = pytest.mark.usefixtures("no_planner")
+
 T0 = datetime.now(UTC).replace(microsecond=0)
 H = timedelta(hours=1)
 OBS = {"filter": ["r"], "exposure_time": 30}
@@ -211,3 +213,4 @@ def test_two_runners_never_submit_the_same_epoch(sim_tom, sim, clock):
     assert len(names) == 8 and len(set(names)) == 8
     epochs = [(c.id, e.number) for c in sim_tom.cadences.list() for e in c.epochs]
     assert sorted(epochs) == sorted(set(epochs)) and len(epochs) == 8
+

@@ -6,6 +6,8 @@ import pytest
 
 from tomcore.testing.pytest_plugin import make_runner
 
+pytestmark = pytest.mark.usefixtures("no_planner")
+
 
 @pytest.fixture
 def tom(sim_tom):
