@@ -19,6 +19,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
+from tom_broker_alerce.structs import DECODER
 from tomcore.contracts.brokers import BadRecord
 from tomcore.domain.alerts import Alert, AlertPage
 from tomcore.domain.data import PhotometryPoint
@@ -197,10 +200,6 @@ def points_from_lightcurve_body(oid: str, body: bytes) -> list[PhotometryPoint]:
     """Photometry points of a ``/lightcurve`` body (bytes), decoded straight into the few
     fields used; bodies the typed decoder refuses (NaN literals, odd types) go through the
     tolerant path of :func:`points_from_lightcurve`, and invalid JSON is a :class:`BadRecord`."""
-    import msgspec
-
-    from tom_broker_alerce.structs import DECODER
-
     try:
         data = DECODER.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError):
