@@ -173,3 +173,31 @@ def test_delete_removes_record_reduced_data_and_file(tom, target):
     assert tom.data.list() == [] and tom.data.points(target) == [] and tom.storage.default.keys() == []
     with pytest.raises(NotFoundError):
         tom.data.delete([info.id])
+
+
+def test_bulk_photometry_round_trip(tom, target, tom_plugin):
+    """5,000 points (PostgreSQL takes them by COPY, SQLite by multi-row inserts): every value
+    back as written, strings with quotes and percent signs, extras, repeats dropped."""
+    recorder = tom_plugin(Recorder(), "recorder")
+    lines = ["time,filter,magnitude,error,limit,telescope,instrument,seeing"]
+    for i in range(5000):
+        band = ("g", "r", "o'clock", "50%")[i % 4]
+        if i % 10 == 0:
+            lines.append(f"{60000 + i / 7:.6f},{band},,,{20 + i % 3 / 10:.2f},\"LCO, 1m\",,{i % 5}")
+        else:
+            lines.append(f"{60000 + i / 7:.6f},{band},{17 + (i % 100) / 50:.4f},{0.01 * (1 + i % 9):.3f},,ZTF,cam,")
+    lines.append(lines[1])  # a repeat within the file
+    info = tom.data.store(target, ("\n".join(lines) + "\n").encode(), name="bulk.csv", data_type="photometry")
+    assert info.status == "processed", info.error
+    assert info.reduced == {"photometry": 5000} and recorder.batches[-1].counts == {target.id: 5000}
+    table = tom.data.photometry(target)
+    assert table.num_rows == 5000
+    rows = {(r["time"], r["band"]): r for r in table.to_pylist()}
+    first = rows[(60000.0, "g")]
+    assert (first["mag"], first["limit"], first["telescope"], first["instrument"]) == (None, 20.0, "LCO, 1m", None)
+    assert first["extra"] is not None and '"seeing": 0' in first["extra"]
+    other = rows[(round(60000 + 3 / 7, 6), "50%")]
+    assert (other["mag"], other["mag_err"], other["telescope"], other["instrument"]) == (17.06, 0.04, "ZTF", "cam")
+    assert {r["band"] for r in table.to_pylist()} == {"g", "r", "o'clock", "50%"}
+    again = tom.data.add_photometry(target, table.slice(0, 100), source="upload")
+    assert again.total == 0 and tom.data.photometry(target).num_rows == 5000

@@ -158,6 +158,9 @@ def photometry_batches(tom: Tom, ids: list[int] | None, *, bands: Sequence[str] 
         else:
             yield from _sqlite_batches(str(url.database), where, params, _target_names(tom, ids))
             return
+    if url.get_backend_name() == "postgresql":
+        yield from _postgres_batches(tom, where, params, _target_names(tom, ids))
+        return
     yield from _cursor_batches(tom, where, params)
 
 
@@ -212,6 +215,67 @@ def _sqlite_batches(path: str, where: str, params: list[Any], names: Callable[[A
             for index, (name, _kind, _expression) in enumerate(fields[1:], start=2):
                 arrays[name] = batch.column(index)
             yield pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)
+
+
+class _CopyStream:
+    """The output of a PostgreSQL ``COPY ... TO STDOUT`` as a readable binary stream."""
+
+    def __init__(self, copy: Any) -> None:
+        self._blocks = iter(copy)
+        self._buffer = bytearray()
+        self.closed = False
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            block = next(self._blocks, None)
+            if block is None:
+                break
+            self._buffer.extend(block)
+        if size < 0 or size >= len(self._buffer):
+            data = bytes(self._buffer)
+            self._buffer.clear()
+        else:
+            data = bytes(self._buffer[:size])
+            del self._buffer[:size]
+        return data
+
+
+def _postgres_batches(tom: Tom, where: str, params: list[Any], names: Callable[[Any], Any]
+                      ) -> Iterator[pa.RecordBatch]:
+    """PostgreSQL formats the rows as CSV (COPY TO STDOUT, in C) and pyarrow parses them into
+    typed batches (in C++): no Python object per value."""
+    import pyarrow as pa
+    import pyarrow.csv as csv
+
+    fields = [(name, kind, expression) for name, kind, _unit, _text, expression in PHOTOMETRY_FIELDS
+              if expression and name != "target"]
+    columns = ", ".join(["p.target_id", *(expression for _, _, expression in fields)])
+    sql = f"SELECT {columns} FROM photometry p{where} ORDER BY p.target_id, p.time, p.band, p.source"
+    column_names = ["target_id", *(name for name, _, _ in fields)]
+    types = {"target_id": pa.int64(), **{name: _arrow_type(kind) for name, kind, _ in fields}}
+    schema = photometry_schema()
+    connection = tom.db.engine.raw_connection()
+    try:
+        driver = connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f"COPY ({sql.replace('?', '%s')}) TO STDOUT (FORMAT csv)",
+                                                     params or None) as copy:
+            reader = csv.open_csv(
+                _CopyStream(copy),
+                read_options=csv.ReadOptions(column_names=column_names, block_size=4 * 2**20, use_threads=False),
+                convert_options=csv.ConvertOptions(column_types=types, strings_can_be_null=True,
+                                                   quoted_strings_can_be_null=False),
+            )
+            for block in reader:
+                for start in range(0, block.num_rows, BATCH_ROWS):
+                    batch = block.slice(start, BATCH_ROWS)
+                    arrays = {"target": names(batch.column(0)), "mjd": batch.column(1)}
+                    arrays["date"] = iso_dates(arrays["mjd"])
+                    for index, (name, _kind, _expression) in enumerate(fields[1:], start=2):
+                        arrays[name] = batch.column(index)
+                    yield pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)
+        driver.commit()
+    finally:
+        connection.close()
 
 
 def _cursor_batches(tom: Tom, where: str, params: list[Any]) -> Iterator[pa.RecordBatch]:

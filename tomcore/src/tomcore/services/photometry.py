@@ -267,8 +267,14 @@ MAX_GROUPS = 512
 MIN_ROWS_PER_GROUP = 32
 
 
+#: From this many rows on, PostgreSQL gets them by COPY (into a temporary table, then one
+#: INSERT ... SELECT ... ON CONFLICT DO NOTHING).
+COPY_ROWS = 2000
+
+
 def _write(cursor: Any, dialect: str, added: pa.Table, constants: dict[str, Any]) -> None:
-    """Multi-row INSERTs of ``added`` (all new rows) through a DBAPI cursor."""
+    """Write ``added`` (all new rows) through a DBAPI cursor: multi-row INSERTs, or COPY on
+    PostgreSQL for big batches."""
     import numpy as np
     import pyarrow.compute as pc
 
@@ -276,6 +282,9 @@ def _write(cursor: Any, dialect: str, added: pa.Table, constants: dict[str, Any]
                            "source_id", "extra") if n in added.column_names and added[n].null_count < added.num_rows]
     columns = {n: added[n] for n in ("target_id", "time", "band", *present)}
     columns["source"] = pc.fill_null(added["source"], "")
+    if dialect == "postgresql" and added.num_rows >= COPY_ROWS and hasattr(cursor, "copy"):
+        _copy(cursor, columns, constants)
+        return
     grouped = [n for n in _GROUPED if n in columns]
     codes, values = [], []
     for name in grouped:
@@ -310,6 +319,41 @@ def _write(cursor: Any, dialect: str, added: pa.Table, constants: dict[str, Any]
             fixed[name] = None if (value == "" and name not in ("source", "band")) else value
         present_here = [n for n in bound if n not in nulls or not nulls[n][first]]
         _write_group(cursor, dialect, columns, present_here, fixed, rows, constants)
+
+
+_LOAD_TYPES = {"target_id": "bigint", "time": "double precision", "mag": "double precision",
+               "mag_err": "double precision", "flux": "double precision", "flux_err": "double precision",
+               "limit": "double precision"}
+
+
+def _copy(cursor: Any, columns: dict[str, Any], constants: dict[str, Any]) -> None:
+    """PostgreSQL: COPY the rows (as CSV written by pyarrow) into a temporary table, then
+    insert them with one statement."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as csv
+
+    names = list(columns)
+    loaded = [f'"{_DB_NAMES.get(n, n)}"' for n in names]
+    cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS tom_photometry_load ("
+                   + ", ".join(f'"{_DB_NAMES.get(n, n)}" {_LOAD_TYPES.get(n, "text")}' for n in names)
+                   + ") ON COMMIT DROP")
+    cursor.execute("TRUNCATE tom_photometry_load")
+    table = pa.table({n: columns[n] for n in names})
+    options = csv.WriteOptions(include_header=False, quoting_style="needed", batch_size=65536)
+    with cursor.copy(f"COPY tom_photometry_load ({', '.join(loaded)}) FROM STDIN (FORMAT csv)") as copy:
+        for batch in table.to_batches(max_chunksize=65536):
+            buffer = io.BytesIO()
+            csv.write_csv(pa.Table.from_batches([batch]), buffer, write_options=options)
+            copy.write(buffer.getvalue())
+    selected = [f'"{_DB_NAMES.get(n, n)}"' + ("::json" if n == "extra" else "") for n in names]
+    literal = [_literal(v, "postgresql").replace("%%", "%") for v in constants.values()]
+    cursor.execute(
+        f"INSERT INTO photometry ({', '.join(loaded)}, {', '.join(constants)}) "
+        f"SELECT {', '.join(selected)}, {', '.join(literal)} FROM tom_photometry_load "
+        "ON CONFLICT (target_id, time, band, source) DO NOTHING")
+    cursor.execute("TRUNCATE tom_photometry_load")
 
 
 def _int_codes(column: Any) -> tuple[Any, list[Any]]:
