@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -126,6 +126,22 @@ def test_plot_visibility_html_is_self_contained(sky: Any, run_tom: Any, tmp_path
     assert "NGC 2997" in html and "SN 2026abc" in html and "astronomical twilight" not in html
     assert "Plotly.newPlot" in html
     assert '<script src="http' not in html and "<script src='http" not in html  # opens offline
+
+
+def test_the_html_chart_has_every_site_band_and_curve(sky: Any) -> None:
+    from tomcore.services.visibility_chart import SKY_BANDS, html_figure
+
+    targets = sky.planning.select_targets(lists=["tonight"])
+    sites = sky.planning.resolve_sites("testlco", ["lsc", "ogg"])
+    charts = sky.planning.curves(targets, sites, night=date(2026, 3, 1))
+    fig = html_figure(charts, airmass_axis=4.0)
+    rects = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert len(rects) == 2 * 2 * len(SKY_BANDS)  # day and three twilights each side of the night, per site
+    assert {s.yref for s in rects} == {"y domain", "y2 domain"}
+    assert len([s for s in fig.layout.shapes if s.type == "line"]) == 2  # the airmass limit per panel
+    names = [t.name for t in fig.data]
+    assert names.count("NGC 2997") == 4 and names.count("SN 2026abc") == 4  # faint + bold, 2 panels
+    assert fig.layout.yaxis.range == (4.0, 1.0)
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [

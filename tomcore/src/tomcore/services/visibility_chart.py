@@ -122,6 +122,11 @@ def _render_static(charts: Sequence[Any], path: Path, airmass_axis: float) -> No
 
 
 def _render_html(charts: Sequence[Any], path: Path, airmass_axis: float) -> None:
+    html_figure(charts, airmass_axis).write_html(path, include_plotlyjs=True, full_html=True)
+
+
+def html_figure(charts: Sequence[Any], airmass_axis: float = 3.0) -> Any:
+    """The plotly figure of :func:`render` for ``.html``."""
     import numpy as np
     import plotly.graph_objects as go
     from plotly.colors import qualitative
@@ -132,10 +137,6 @@ def _render_html(charts: Sequence[Any], path: Path, airmass_axis: float) -> None
     palette = qualitative.Plotly if len(charts[0].targets) <= 10 else qualitative.Alphabet
     for row, curves in enumerate(charts, start=1):
         times = curves.times
-        for start, end, grey, _label in _bands(curves):
-            shade = int(grey * 255)
-            fig.add_vrect(x0=start, x1=end, fillcolor=f"rgb({shade},{shade},{shade})", opacity=1.0, layer="below",
-                          line_width=0, row=row, col=1)
         airmass = curves.airmass
         for i, name in enumerate(curves.targets):
             colour = palette[i % len(palette)]
@@ -155,6 +156,11 @@ def _render_html(charts: Sequence[Any], path: Path, airmass_axis: float) -> None
                                  name=f"Moon ({curves.night.moon_illumination:.0%})", legendgroup="moon",
                                  showlegend=row == 1, line={"color": "grey", "dash": "dash", "width": 1}),
                       row=row, col=1)
+        # shapes after the traces: plotly leaves them out of a subplot that has no trace yet
+        for start, end, grey, _label in _bands(curves):
+            shade = int(grey * 255)
+            fig.add_vrect(x0=start, x1=end, fillcolor=f"rgb({shade},{shade},{shade})", opacity=1.0, layer="below",
+                          line_width=0, row=row, col=1)
         fig.add_hline(y=curves.constraints.max_airmass, line={"color": "#555", "dash": "dot", "width": 1},
                       row=row, col=1)
         fig.update_yaxes(title_text="airmass", range=[airmass_axis, 1.0], row=row, col=1)
@@ -162,4 +168,4 @@ def _render_html(charts: Sequence[Any], path: Path, airmass_axis: float) -> None
                          range=[times[0], times[-1]], row=row, col=1)
     fig.update_layout(height=360 * len(charts) + 80, template="plotly_white", hovermode="closest",
                       title="Visibility", margin={"t": 80})
-    fig.write_html(path, include_plotlyjs=True, full_html=True)
+    return fig
