@@ -311,6 +311,8 @@ def _write(cursor: Any, dialect: str, added: pa.Table, constants: dict[str, Any]
     bounds = np.flatnonzero(np.diff(group[order])) + 1
     bound = [n for n in columns if n not in grouped]
     nulls = {name: columns[name].is_null().to_numpy(zero_copy_only=False) for name in optional}
+    numbers = {name: columns[name].to_numpy(zero_copy_only=False).astype("float64")
+               for name in bound if name in _FLOAT_COLUMNS} if dialect == "sqlite" else {}
     for rows in np.split(order, bounds):
         first = int(rows[0])
         fixed = {}
@@ -318,7 +320,7 @@ def _write(cursor: Any, dialect: str, added: pa.Table, constants: dict[str, Any]
             value = distinct[int(code[first])]
             fixed[name] = None if (value == "" and name not in ("source", "band")) else value
         present_here = [n for n in bound if n not in nulls or not nulls[n][first]]
-        _write_group(cursor, dialect, columns, present_here, fixed, rows, constants)
+        _write_group(cursor, dialect, columns, present_here, fixed, rows, constants, numbers)
 
 
 _LOAD_TYPES = {"target_id": "bigint", "time": "double precision", "mag": "double precision",
@@ -364,17 +366,18 @@ def _int_codes(column: Any) -> tuple[Any, list[Any]]:
 
 
 def _write_group(cursor: Any, dialect: str, columns: dict[str, Any], bound: list[str], fixed: dict[str, Any],
-                 rows: Any, constants: dict[str, Any]) -> None:
+                 rows: Any, constants: dict[str, Any], numbers: dict[str, Any] | None = None) -> None:
     import numpy as np
     import pyarrow as pa
 
     n = len(rows)
     whole = n == len(columns["time"])
-    picked = {name: (columns[name] if whole else columns[name].take(pa.array(rows))) for name in bound}
-    floats_only = dialect == "sqlite" and all(pa.types.is_floating(picked[name].type) for name in bound)
-    if floats_only:  # SQLite stores a bound NaN as NULL: bind floats straight from numpy
-        matrix = np.column_stack([picked[name].to_numpy(zero_copy_only=False) for name in bound])
+    numbers = numbers or {}
+    if dialect == "sqlite" and all(name in numbers for name in bound):
+        # SQLite stores a bound NaN as NULL: bind floats straight from numpy
+        matrix = np.column_stack([numbers[name][rows] for name in bound])
     else:
+        picked = {name: (columns[name] if whole else columns[name].take(pa.array(rows))) for name in bound}
         matrix = np.empty((n, len(bound)), dtype=object)
         for i, name in enumerate(bound):
             matrix[:, i] = _object_column(picked[name])
