@@ -201,3 +201,27 @@ def test_bulk_photometry_round_trip(tom, target, tom_plugin):
     assert {r["band"] for r in table.to_pylist()} == {"g", "r", "o'clock", "50%"}
     again = tom.data.add_photometry(target, table.slice(0, 100), source="upload")
     assert again.total == 0 and tom.data.photometry(target).num_rows == 5000
+
+
+def test_a_database_failure_while_saving_reduced_data_leaves_nothing_half_written(tom, target, monkeypatch):
+    """The points are written, then the database refuses something: the transaction rolls
+    back (no point stays), the file is kept and the product recorded as failed."""
+    from sqlalchemy.exc import OperationalError
+
+    from tomcore.services import processing
+
+    original = processing.write
+
+    def failing(session, **kwargs):
+        original(session, **kwargs)  # the points are in the transaction...
+        raise OperationalError("INSERT INTO spectra", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(processing, "write", failing)
+    info = tom.data.store(target, LIGHT_CURVE, name="lc.csv", data_type="photometry")
+    assert info.status == "failed" and "could not save the reduced data: OperationalError" in info.error
+    assert tom.data.points(target) == [] and info.reduced == {}
+    with tom.data.open(info) as fh:
+        assert fh.read() == LIGHT_CURVE
+    monkeypatch.setattr(processing, "write", original)
+    [again] = tom.data.reprocess([info.id])
+    assert again.status == "processed" and len(tom.data.points(target)) == 3

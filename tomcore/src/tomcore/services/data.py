@@ -333,6 +333,13 @@ class DataService:
             store.delete(key)
             raise
         except Exception as exc:
+            from sqlalchemy.exc import IntegrityError
+
+            if isinstance(exc, IntegrityError) and "path" in str(exc.orig):
+                # Another process recorded a file under this name a moment ago: the file is
+                # its now; leave it and ask for the store to be repeated (it will get a new name).
+                raise StorageError(f"{name}: another file was stored as {key} at the same moment; "
+                                   "store this one again") from exc
             if result is None:
                 store.delete(key)
                 raise
