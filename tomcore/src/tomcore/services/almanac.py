@@ -166,7 +166,7 @@ class _quiet_iers:
         self._catch.__enter__()
         warnings.filterwarnings("ignore", message=r".*(IERS|polar motion|UT1-UTC|leap|dubious year).*")
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self._catch.__exit__(*exc)
 
 
