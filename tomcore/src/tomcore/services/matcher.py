@@ -163,15 +163,17 @@ class Matcher:
             return found
         connection = session.connection()
         postgres = _dialect(session) == "postgresql"
-        base = ("SELECT n.norm, n.target_id, t.name, n.name FROM target_names n "
-                "JOIN targets t ON t.id = n.target_id WHERE ")
+        columns = "n.norm, n.target_id, t.name, n.name"
         for start in range(0, len(norms), NAME_CHUNK):
             chunk = norms[start:start + NAME_CHUNK]
             if postgres:
-                rows = connection.exec_driver_sql(base + "n.norm = ANY(%s)", (chunk,))
-            else:
-                rows = connection.exec_driver_sql(base + "n.norm IN (SELECT value FROM json_each(?))",
-                                                  (json.dumps(chunk),))
+                rows = connection.exec_driver_sql(
+                    f"SELECT {columns} FROM target_names n JOIN targets t ON t.id = n.target_id "
+                    "WHERE n.norm = ANY(%s)", (chunk,))
+            else:  # the names outside, one index probe each (no temporary index of the batch)
+                rows = connection.exec_driver_sql(
+                    f"SELECT {columns} FROM json_each(?) j CROSS JOIN target_names n ON n.norm = j.value "
+                    "JOIN targets t ON t.id = n.target_id", (json.dumps(chunk),))
             for norm, target_id, primary, matched in rows:
                 found[norm].append((int(target_id), primary, matched))
         return found
