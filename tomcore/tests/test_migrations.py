@@ -14,6 +14,28 @@ def test_new_tom_is_at_newest_revision(tom):
     tom.db.check_revision()
 
 
+def test_head_revision_constant_names_the_newest_script(tom):
+    assert tom.db.head_revision() == tom.db.script_head_revision()
+
+
+def test_an_old_or_empty_database_is_refused_with_what_to_run(tom_factory, tmp_path):
+    import pytest
+    from sqlalchemy import text
+
+    from tomcore.errors import TomError
+    from tomcore.store.db import Database, sqlite_url
+
+    empty = Database(sqlite_url(tmp_path / "empty.db"))
+    assert empty.current_revision() is None
+    with pytest.raises(TomError, match="tom db upgrade"):
+        empty.check_revision()
+    tom = tom_factory()
+    with tom.db.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    with pytest.raises(TomError, match="revision 0001.*tom db upgrade"):
+        tom.db.check_revision()
+
+
 def test_models_and_migrations_agree(tom):
     with tom.db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})

@@ -118,12 +118,25 @@ class Database:
             connection.commit()
 
     def current_revision(self) -> str | None:
-        from alembic.runtime.migration import MigrationContext
+        """The schema revision recorded in the database (None: no TOM tables). Read with
+        plain SQL, so that commands need not import Alembic."""
+        from sqlalchemy.exc import OperationalError, ProgrammingError
 
         with self.engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            try:
+                versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+            except (OperationalError, ProgrammingError):
+                return None
+        return versions[0] if len(versions) == 1 else (",".join(sorted(versions)) or None)
 
-    def head_revision(self) -> str | None:
+    def head_revision(self) -> str:
+        """The newest revision this tomcore ships."""
+        from tomcore.store.migrations import HEAD_REVISION
+
+        return HEAD_REVISION
+
+    def script_head_revision(self) -> str | None:
+        """The newest revision according to the migration scripts themselves (Alembic)."""
         from alembic.script import ScriptDirectory
 
         return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
