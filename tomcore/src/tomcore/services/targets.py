@@ -372,6 +372,17 @@ class TargetService:
                 near_earlier.setdefault(positioned[q], []).append(positioned[r])
             for found in near_earlier.values():
                 found.sort()
+        if not near_earlier and not any(matches):
+            # the common case of a big import: nothing known, no two positions close; new
+            # unless two names of the batch collide (checked over all names at once)
+            batch = [targets[i] for i in pending]
+            norms = list(map(normalise_name, [t.name for t in batch]))
+            norms += map(normalise_name, [a for t in batch for a in t.aliases])
+            if len(set(norms)) == len(norms):
+                outcomes = report.outcomes
+                for i in pending:
+                    outcomes[i].action = "create"
+                return
         seen_names: dict[str, int] = {}
         for i, candidates in zip(pending, matches, strict=True):
             target, outcome = targets[i], report.outcomes[i]
