@@ -240,7 +240,8 @@ def list_targets(as_json: bool, as_csv: bool, limit: int | None, **options: Any)
         write_csv(result.targets, buffer)
         click.echo(buffer.getvalue(), nl=False)
         return
-    rows = [_summary_row(t, result.separations.get(t.id) if result.centre else None) for t in result.targets]
+    rows = [_summary_row(t, result.separations.get(t.id) if result.centre and t.id is not None else None)
+            for t in result.targets]
     print_table(rows, empty="No targets match." if not query.is_empty else "No targets yet: `tom targets add` or `tom targets import`.")
     if result.total > len(result.targets):
         click.echo(f"{len(result.targets)} of {result.total} targets shown; use --limit/--offset for more.")

@@ -201,6 +201,7 @@ class Matcher:
         radius_deg = radius / 3600.0
         depth, _cells, around = neighbourhoods(ra_a, dec_a, radius_deg)
         columns = "t.id, t.name, t.ra, t.dec, t.hpx, t.cx, t.cy, t.cz"
+        rows: list[Any]
         if depth < 0:
             rows = list(session.connection().exec_driver_sql(f"SELECT {columns} FROM targets t WHERE t.hpx IS NOT NULL"))
         else:

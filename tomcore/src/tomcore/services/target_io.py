@@ -440,7 +440,7 @@ def _extra_columns(targets: Sequence[Target]) -> list[tuple[str, str, str | None
             types.setdefault(key, set()).add(tv.type)
             if infer(_text(value)).type != tv.type:
                 needs_force[key] = True
-    result = []
+    result: list[tuple[str, str, str | None]] = []
     for key in sorted(types):
         kinds = types[key]
         if needs_force.get(key):

@@ -224,6 +224,7 @@ def select_ids(tom: Tom, session: Session, query: TargetQuery, *, ordered: bool 
     if not ordered:
         return stmt
     order: list[Any] = []
+    columns: list[Any]
     keys = query.sort or (["separation"] if centre is not None else ["name"])
     for raw in keys:
         descending = raw.startswith("-")

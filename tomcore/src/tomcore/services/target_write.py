@@ -120,7 +120,7 @@ class BulkWriter:
         value_bool, value_time) for typed extras by target id; None values are left out.
         Floats, ints and strings (nearly all values) are typed inline, the rest by
         :func:`tomcore.domain.extras.typed`."""
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         append = rows.append
         time = self.time
         for target_id, values in extras:

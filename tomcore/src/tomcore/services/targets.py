@@ -429,9 +429,10 @@ class TargetService:
         # Targets merged into an earlier one of the batch fold into it before writing.
         for outcome in report.outcomes:
             if outcome.action == "merge" and outcome.duplicate_of is not None:
-                root = outcome.duplicate_of
-                while report.outcomes[root].action == "merge" and report.outcomes[root].duplicate_of is not None:
-                    root = report.outcomes[root].duplicate_of
+                root: int = outcome.duplicate_of
+                parent = report.outcomes[root].duplicate_of
+                while report.outcomes[root].action == "merge" and parent is not None:
+                    root, parent = parent, report.outcomes[parent].duplicate_of
                 fold_into(targets[root], targets[outcome.index], overwrite)
                 outcome.action = "merged"
         now = self.tom.now()
