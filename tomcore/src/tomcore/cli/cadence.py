@@ -97,7 +97,7 @@ def _make_start(facility: Any) -> click.Command:
             for message in [*result.report.rejected, *result.report.errors.values()]:
                 click.echo(f"Warning: {message}", err=True)
 
-    params = [
+    params: list[click.Parameter] = [
         *([click.Option(["--type", "observation_type"], type=click.Choice(types, case_sensitive=False),
                         help="Observation type.")] if types else []),
         *param_options(facility_params),

@@ -50,9 +50,10 @@ class Notification:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Notification:
-        values = {f.name: data.get(f.name) for f in attrs.fields(cls) if f.name in data}
-        if isinstance(values.get("time"), str):
-            values["time"] = datetime.fromisoformat(values["time"])
+        values: dict[str, Any] = {f.name: data.get(f.name) for f in attrs.fields(cls) if f.name in data}
+        time = values.get("time")
+        if isinstance(time, str):
+            values["time"] = datetime.fromisoformat(time)
         values["data"] = values.get("data") or {}
         return cls(**values)
 

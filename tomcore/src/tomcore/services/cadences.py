@@ -16,6 +16,7 @@ the cadence. Ended cadences notify ``cadence.ended``.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import os
 import secrets
@@ -376,7 +377,7 @@ class CadenceService:
 
     def simulate(self, strategy: CadenceStrategy, params: Mapping[str, Any], observation_params: Mapping[str, Any],
                  target: Any, facility: str, *, started: datetime, epochs: Sequence[Epoch] = (),
-                 steps: int = 10) -> list[PlannedStep]:
+                 steps: int = 10) -> builtins.list[PlannedStep]:
         """What the strategy would do from now, assuming every epoch it submits succeeds at
         the end of its window (a dry run: nothing is claimed or submitted)."""
         from tomcore.domain.observations import ObservationInfo
@@ -384,7 +385,7 @@ class CadenceService:
         now = self.tom.now()
         history = list(epochs)
         observable = self.observable(target, facility, observation_params.get("max_airmass"))
-        plan: list[PlannedStep] = []
+        plan: builtins.list[PlannedStep] = []
 
         def simulated(status: str, terminal: bool, success: bool) -> ObservationInfo:
             return ObservationInfo(id=0, target_id=target.id or 0, target_name=target.name, facility=facility,
@@ -427,7 +428,7 @@ class CadenceService:
             ))
         return plan
 
-    def plan(self, ref: int | str, steps: int = 10) -> list[PlannedStep]:
+    def plan(self, ref: int | str, steps: int = 10) -> builtins.list[PlannedStep]:
         """A dry run of an existing cadence from its current state."""
         with self.tom.db.session(readonly=True) as session:
             info = self._info(session, self._row(session, ref))
@@ -607,10 +608,11 @@ class CadenceService:
         except TomError as exc:
             limit = int(self.tom.settings.get("cadences", "max_errors"))
             with self.tom.db.session() as session:
-                row = session.execute(select(CadenceEpochRow).where(*where)).scalar_one_or_none()
-                if row is not None and row.state == CLAIMED:
-                    session.delete(row)  # released: submitted again next round
+                claim = session.execute(select(CadenceEpochRow).where(*where)).scalar_one_or_none()
+                if claim is not None and claim.state == CLAIMED:
+                    session.delete(claim)  # released: submitted again next round
                 cadence = session.get(CadenceRow, info.id)
+                assert cadence is not None
                 cadence.error_count = (cadence.error_count or 0) + 1
                 cadence.last_error = str(exc)
                 if cadence.error_count >= limit:
@@ -622,6 +624,7 @@ class CadenceService:
             row = session.execute(select(CadenceEpochRow).where(*where)).scalar_one()
             row.state, row.observation_id = SUBMITTED, record.id
             cadence = session.get(CadenceRow, info.id)
-            cadence.error_count, cadence.last_error = 0, None
+            if cadence is not None:
+                cadence.error_count, cadence.last_error = 0, None
         report.submitted.append(record)
         return attrs.evolve(epoch, state=SUBMITTED, observation=record)

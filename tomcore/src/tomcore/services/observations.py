@@ -14,6 +14,7 @@ cancel). Polling and data downloads live in :mod:`tomcore.services.observation_u
 
 from __future__ import annotations
 
+import builtins
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
@@ -106,7 +107,9 @@ class ObservationService:
         return TemplateService(self.tom)
 
     def _target(self, target: Target | str | int) -> Target:
-        if isinstance(target, int) and not isinstance(target, bool):
+        if isinstance(target, bool):
+            raise ValidationError("no target", {"target": [f"{target!r} is not a target"]})
+        if isinstance(target, int):
             found: Target = self.tom.targets.get_by_id(target)
             return found
         if isinstance(target, str):
@@ -471,7 +474,7 @@ class ObservationService:
 
     # -- cancelling ----------------------------------------------------------------------------
 
-    def cancel(self, records: Sequence[int | str]) -> list[ObservationInfo]:
+    def cancel(self, records: Sequence[int | str]) -> builtins.list[ObservationInfo]:
         """Cancel requests at their facilities (records of observations made elsewhere are
         set to their facility's cancelled state). Returns the records after."""
         with self.tom.db.session(readonly=True) as session:

@@ -91,5 +91,6 @@ class TemplateService:
         from tomcore.store.models import ObservationTemplateRow
 
         with self.tom.db.session() as session:
-            if not session.execute(delete(ObservationTemplateRow).where(ObservationTemplateRow.name == name)).rowcount:
+            result: Any = session.execute(delete(ObservationTemplateRow).where(ObservationTemplateRow.name == name))
+            if not result.rowcount:
                 raise NotFoundError(f"no observation template named {name!r}")

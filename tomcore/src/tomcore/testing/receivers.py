@@ -58,7 +58,7 @@ class SmtpSink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
-            self.messages.append(message)  # type: ignore[arg-type]
+            self.messages.append(message)
             self.envelopes.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos)})
         return "250 Message accepted for delivery"
 
