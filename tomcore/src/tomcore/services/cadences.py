@@ -161,9 +161,11 @@ class CadenceService:
         name: str | None = None,
         dry_run: bool = False,
         steps: int = 10,
+        advance: bool = True,
     ) -> StartResult:
         """Check everything, show the plan (``dry_run``), or create the cadence and submit
-        what is due now. Every bad option is reported before anything is created."""
+        what is due now (``advance=False`` leaves that to the runner). Every bad option is
+        reported before anything is created."""
         chosen = self.strategy(strategy)
         errors: dict[str, list[str]] = {}
         try:
@@ -204,7 +206,7 @@ class CadenceService:
         if dry_run:
             return StartResult(None, plan)
         info = self._create(request, chosen, cadence_params, base, name, now)
-        report = self.advance([info.id])
+        report = self.advance([info.id]) if advance else None
         return StartResult(self.get(info.id), plan, report)
 
     def _window(self, facility: Any, start: datetime | None, end: datetime | None) -> dict[str, Any]:
