@@ -20,7 +20,6 @@ import pytest
 pytest.importorskip("tom_facility_lco")
 
 from tom_facility_lco.fake import FakeLCO
-
 from tomcore.testing.pytest_plugin import make_runner
 from tomcore.testing.receivers import SmtpSink, WebhookSink
 

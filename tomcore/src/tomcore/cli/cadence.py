@@ -26,7 +26,7 @@ def _strategy_params() -> list[Any]:
 
 
 def _plan_rows(plan: list[Any]) -> list[dict[str, Any]]:
-    return [{"action": s.action, "at": s.at, "epoch": s.number, "attempt": s.attempt,
+    return [{"action": s.action, "at": s.at, "epoch": s.number, "attempt": s.attempt if s.number else None,
              "window_start": s.window_start, "window_end": s.window_end,
              "observable_h": round(s.observable_hours, 2) if s.observable_hours is not None else None,
              "reason": s.reason} for s in plan]

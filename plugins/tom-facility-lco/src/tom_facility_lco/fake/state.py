@@ -137,8 +137,13 @@ class FakeLCO:
         the archive (``frames`` reduced ones, and as many raw ones when ``raw_frames``)."""
         with self.lock:
             blocks = [b for b in self.blocks.get(int(request_id), []) if b["state"] == PENDING]
-            block = blocks[-1] if blocks else self.schedule(request_id, self.now() - timedelta(minutes=30),
-                                                             self.now() - timedelta(minutes=10), site=site)
+            if blocks:
+                block = blocks[-1]
+            else:  # observed just now: a block ending now (starting no earlier than the request)
+                request = self.request(request_id)
+                created = datetime.fromisoformat(request["created"].replace("Z", "+00:00"))
+                start = max(created, self.now() - timedelta(seconds=float(request.get("duration") or 1200)))
+                block = self.schedule(request_id, start, max(self.now(), start + timedelta(seconds=1)), site=site)
             block["state"] = COMPLETED
             for status in block["configuration_statuses"]:
                 status["state"] = COMPLETED
