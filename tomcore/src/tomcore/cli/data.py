@@ -129,9 +129,9 @@ def reprocess_command(ids: tuple[int, ...], target: str | None, failed: bool, da
     else:
         print_table([_row(p) for p in done], ["id", "target", "type", "name", "status", "reduced", "error"],
                     empty="No data product to process.")
-    failed = [p for p in done if p.status == "failed"]
-    if failed:
-        raise TomError(f"{len(failed)} of {len(done)} data product(s) failed to process")
+    not_processed = [p for p in done if p.status == "failed"]
+    if not_processed:
+        raise TomError(f"{len(not_processed)} of {len(done)} data product(s) failed to process")
 
 
 @data_group.command("list")

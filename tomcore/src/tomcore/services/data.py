@@ -12,6 +12,7 @@ fire after commit; inside :meth:`DataService.collect` they fire once for the who
 
 from __future__ import annotations
 
+import builtins
 import os
 import re
 import uuid
@@ -110,7 +111,7 @@ class DataService:
 
     # -- types ---------------------------------------------------------------------------------
 
-    def types(self) -> list[str]:
+    def types(self) -> builtins.list[str]:
         """Every data type: the built-in ones, then those processors add."""
         extra = sorted({t for p in self.tom.components.data_processors for t in p.data_types} - set(DATA_TYPES))
         return [*DATA_TYPES, *extra]
@@ -169,7 +170,7 @@ class DataService:
         elif isinstance(target, str):
             target_id = self.tom.targets.resolve_id(session, target)
         elif getattr(target, "id", None) is not None:
-            target_id = int(target.id)
+            target_id = int(getattr(target, "id"))  # noqa: B009 - any object with an id
         else:
             raise ValidationError("no target", {"target": [f"{target!r} is not a target id, name or saved target"]})
         row = session.get(TargetRow, target_id)
@@ -259,7 +260,7 @@ class DataService:
 
     def upload(self, target: int | str | Any, paths: Iterable[str | os.PathLike[str]], *, data_type: str | None = None,
                source: str | None = None, observation_id: int | None = None,
-               progress: Callable[[int], None] | None = None) -> list[UploadOutcome]:
+               progress: Callable[[int], None] | None = None) -> builtins.list[UploadOutcome]:
         """Store and process local files for a target (``tom data upload``).
 
         Each file is stored and processed on its own (one failing file does not stop the
@@ -376,7 +377,7 @@ class DataService:
 
     def reprocess(self, ids: Sequence[int] | None = None, *, target: int | str | None = None,
                   status: str | None = None, data_type: str | None = None, as_type: str | None = None,
-                  progress: Callable[[int], None] | None = None) -> list[DataProductInfo]:
+                  progress: Callable[[int], None] | None = None) -> builtins.list[DataProductInfo]:
         """Process products again (after fixing a processor or installing one).
 
         Each product is done in its own transaction: its old reduced data are replaced by
@@ -498,7 +499,7 @@ class DataService:
 
     def list(self, *, ids: Sequence[int] | None = None, target: int | str | Sequence[int | str] | None = None,
              data_type: str | None = None, status: str | None = None, observation_id: int | None = None,
-             source: str | None = None, limit: int | None = None) -> list[DataProductInfo]:
+             source: str | None = None, limit: int | None = None) -> builtins.list[DataProductInfo]:
         """Products, newest first, filtered by id, target(s), type, status, observation, source."""
         from sqlalchemy import select
 
@@ -533,7 +534,7 @@ class DataService:
         return self.tom.storage.open(info.storage).open(info.path)
 
     def download(self, products: Sequence[DataProductInfo], to: str | os.PathLike[str], *,
-                 progress: Callable[[int], None] | None = None, overwrite: bool = False) -> list[Path]:
+                 progress: Callable[[int], None] | None = None, overwrite: bool = False) -> builtins.list[Path]:
         """Copy products out of storage into ``to/<target>/<file name>``; return the paths.
 
         A file already there with the same size is skipped unless ``overwrite``; each copy
@@ -599,7 +600,7 @@ class DataService:
             return table_of(session, target_id, band=band, since=since, until=until)
 
     def points(self, target: int | str | Any, *, band: str | Sequence[str] | None = None,
-               since: float | None = None, until: float | None = None) -> list[PhotometryPoint]:
+               since: float | None = None, until: float | None = None) -> builtins.list[PhotometryPoint]:
         """A target's photometry as :class:`PhotometryPoint` objects, by time."""
         from tomcore.services.photometry import points_of
 
@@ -625,7 +626,7 @@ class DataService:
             self._announce([], [batch])
         return batch
 
-    def spectra(self, target: int | str | Any) -> list[Spectrum]:
+    def spectra(self, target: int | str | Any) -> builtins.list[Spectrum]:
         """A target's spectra, by time, with their arrays as numpy arrays."""
         from tomcore.services.processing import spectra_of
 
@@ -633,7 +634,7 @@ class DataService:
             target_id, _ = self._target(session, target)
             return spectra_of(session, target_id)
 
-    def values(self, target: int | str | Any, kinds: Sequence[str] | None = None) -> list[ReducedValue]:
+    def values(self, target: int | str | Any, kinds: Sequence[str] | None = None) -> builtins.list[ReducedValue]:
         """A target's other reduced values (of some kinds), by kind and time."""
         from tomcore.services.processing import values_of
 
@@ -642,7 +643,7 @@ class DataService:
             return values_of(session, target_id, kinds)
 
     def add_reduced(self, target: int | str | Any, *, source: str, spectra: Sequence[Spectrum] = (),
-                    values: Sequence[ReducedValue] = ()) -> list[ReducedDataBatch]:
+                    values: Sequence[ReducedValue] = ()) -> builtins.list[ReducedDataBatch]:
         """Write spectra and other values for a target without a file; return (and
         announce) the batches."""
         from tomcore.services import processing

@@ -130,7 +130,8 @@ def target_ids(tom: Tom, names: Sequence[str] | None, list_name: str | None) -> 
 
 def _where(ids: list[int] | None, bands: Sequence[str] | None, since: float | None, until: float | None
            ) -> tuple[str, list[Any]]:
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     if ids is not None:
         clauses.append(f"p.target_id IN ({', '.join(str(int(i)) for i in ids) or 'NULL'})")
     if bands:
@@ -257,6 +258,7 @@ def _postgres_batches(tom: Tom, where: str, params: list[Any], names: Callable[[
     connection = tom.db.engine.raw_connection()
     try:
         driver = connection.driver_connection
+        assert driver is not None
         with driver.cursor() as cursor, cursor.copy(f"COPY ({sql.replace('?', '%s')}) TO STDOUT (FORMAT csv)",
                                                      params or None) as copy:
             reader = csv.open_csv(

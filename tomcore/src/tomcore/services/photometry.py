@@ -167,7 +167,7 @@ def existing_keys(session: Session, target_ids: Iterable[int], *, lo: float | No
             PhotometryRow.target_id.in_(ids[start:start + CHUNK]))
         if lo is not None and hi is not None:
             query = query.where(PhotometryRow.time.between(lo, hi))
-        keys.extend(tuple(row) for row in session.execute(query))
+        keys.extend((int(r[0]), str(r[1]), str(r[2] or ""), float(r[3])) for r in session.execute(query))
     return keys
 
 
@@ -507,5 +507,5 @@ def delete_of_product(session: Session, data_product_id: int) -> int:
     from tomcore.store.models import PhotometryRow
 
     result = session.execute(delete(PhotometryRow).where(PhotometryRow.data_product_id == data_product_id))
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)
 

@@ -181,14 +181,14 @@ def write(session: Session, *, target_id: int, target_name: str, product_id: int
     if result.values:
         saved_values: list[ReducedValue] = []
         for value in result.values:
-            row = ReducedValueRow(
+            value_row = ReducedValueRow(
                 target_id=target_id, kind=value.kind, time=_finite(value.time), value=_finite(value.value),
                 error=_finite(value.error), unit=value.unit, data=value.data, telescope=value.telescope,
                 instrument=value.instrument, source=value.source or source, data_product_id=product_id, created=now,
             )
-            session.add(row)
+            session.add(value_row)
             session.flush()
-            saved_values.append(attrs.evolve(value, id=row.id, target_id=target_id, data_product_id=product_id))
+            saved_values.append(attrs.evolve(value, id=value_row.id, target_id=target_id, data_product_id=product_id))
         counts[VALUES] = len(saved_values)
         batches.append(ReducedDataBatch(kind=VALUES, counts={target_id: len(saved_values)}, target_names=names,
                                         source=source, data_product_id=product_id, values={target_id: saved_values}))
@@ -200,7 +200,8 @@ def previous_photometry(session: Session, product_id: int) -> set[tuple[str, str
 
     from tomcore.store.models import PhotometryRow as P
 
-    return {tuple(r) for r in session.execute(select(P.band, P.source, P.time).where(P.data_product_id == product_id))}
+    rows = session.execute(select(P.band, P.source, P.time).where(P.data_product_id == product_id))
+    return {(str(band), str(source), float(time)) for band, source, time in rows}
 
 
 def delete_reduced(session: Session, product_id: int) -> None:

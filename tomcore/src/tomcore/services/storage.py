@@ -208,7 +208,7 @@ class Store:
     def open(self, key: str, mode: str = "rb") -> IO[bytes]:
         """Open a stored file for reading (binary, seekable)."""
         try:
-            return self.fs.open(self.path_of(key), mode, block_size=self.chunk_size)  # type: ignore[no-any-return]
+            return self.fs.open(self.path_of(key), mode, block_size=self.chunk_size)
         except Exception as exc:
             raise self._fail("open", key, exc) from exc
 
@@ -318,7 +318,7 @@ class StorageService:
         scheme = self.scheme(url)
         for backend in self.tom.components.storage:
             if scheme in backend.schemes:
-                return backend  # type: ignore[no-any-return]
+                return backend
         known = sorted({s for b in self.tom.components.storage for s in b.schemes})
         hint = " (pip install tom-storage-s3)" if scheme == "s3" else ""
         raise StorageError(f"no storage backend serves {scheme}:// URLs{hint}; installed: "

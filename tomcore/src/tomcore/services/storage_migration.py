@@ -51,7 +51,7 @@ def pending(tom: Tom, to_url: str) -> tuple[int, int]:
     with tom.db.session(readonly=True) as session:
         count, size = session.execute(select(func.count(), func.coalesce(func.sum(D.size), 0)).where(
             D.storage != recorded)).one()
-    return int(count), int(size)
+    return int(count or 0), int(size or 0)
 
 
 def migrate(tom: Tom, to_url: str, *, progress: Callable[[int], None] | None = None,
@@ -84,10 +84,10 @@ def migrate(tom: Tom, to_url: str, *, progress: Callable[[int], None] | None = N
                                f"checksum (the file in {source.display} changed or is damaged); nothing was moved")
         with tom.db.session() as session:
             row = session.get(D, product_id)
+            assert row is not None
             row.storage, row.path, row.moved_from = target.url, key, json.dumps([old_storage, old_path])
         source.delete(old_path)
-        with tom.db.session() as session:
-            session.get(D, product_id).moved_from = None
+        _clear_moved_from(tom, product_id)
         report.moved += 1
         report.bytes += written.size
     if update_config:
@@ -104,11 +104,19 @@ def _finish_interrupted(tom: Tom) -> int:
     with tom.db.session(readonly=True) as session:
         rows = session.execute(select(D.id, D.moved_from).where(D.moved_from.is_not(None))).all()
     for product_id, moved_from in rows:
-        old_storage, old_path = json.loads(moved_from)
+        old_storage, old_path = json.loads(str(moved_from))
         tom.storage.open(old_storage).delete(old_path)
-        with tom.db.session() as session:
-            session.get(D, product_id).moved_from = None
+        _clear_moved_from(tom, product_id)
     return len(rows)
+
+
+def _clear_moved_from(tom: Tom, product_id: int) -> None:
+    from tomcore.store.models import DataProductRow
+
+    with tom.db.session() as session:
+        row = session.get(DataProductRow, product_id)
+        if row is not None:
+            row.moved_from = None
 
 
 def set_storage_url(tom: Tom, url: str) -> tuple[bool, str | None]:
