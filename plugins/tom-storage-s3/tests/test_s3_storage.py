@@ -181,3 +181,25 @@ def test_cli_against_seaweedfs(weed_tom, tmp_path):
     run_tom("data", "download", "--to", str(tmp_path / "dl"))
     assert (tmp_path / "dl" / "SN_2024abc" / "lc.csv").read_bytes() == LIGHT_CURVE
     assert Path(tmp_path / "dl").exists()
+
+
+def test_tom_init_with_s3_storage(moto, tmp_path):
+    """`tom init --storage s3://...` makes a TOM whose files go to the bucket."""
+    from click.testing import CliRunner
+
+    from tomcore.app import Tom
+    from tomcore.cli import run
+    from tomcore.cli.context import CliState
+
+    moto.reset()
+    env = _env(moto)
+    with CliRunner().isolation() as streams:
+        code = run(["init", str(tmp_path / "s3-tom"), "--storage", "s3://init-bucket/tom"], state=CliState(env=env))
+    assert code == 0, streams[1].getvalue()
+    assert 'url = "s3://init-bucket/tom"' in (tmp_path / "s3-tom" / "tom.toml").read_text()
+    assert not (tmp_path / "s3-tom" / "data").exists()
+    with Tom.open(tmp_path / "s3-tom", env=env) as tom:
+        tom.targets.create(Target(name="SN 2024abc", ra=10.0, dec=20.0))
+        info = tom.data.store("SN 2024abc", LIGHT_CURVE, name="lc.csv", data_type="photometry")
+        assert info.url == "s3://init-bucket/tom/SN_2024abc/upload/lc.csv" and info.status == "processed"
+    assert moto.filesystem().cat("init-bucket/tom/SN_2024abc/upload/lc.csv") == LIGHT_CURVE
