@@ -107,6 +107,7 @@ class LCOFacility(Facility):
     failed_states = frozenset({WINDOW_EXPIRED, CANCELED, FAILURE_LIMIT_REACHED, NOT_ATTEMPTED})
     success_states = frozenset({COMPLETED})
     window_params = ("start", "end")
+    status_batch = 20000  # one listing of the groups answers for all of them
 
     _client: LCOClient | None = None
 

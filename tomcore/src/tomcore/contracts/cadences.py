@@ -116,8 +116,9 @@ class CadenceDecision:
 
     :param action: ``submit`` epoch ``number`` (attempt ``attempt``) with its window (and
         ``params`` added to the observation parameters); ``skip`` it (``reason``); ``wait``
-        until ``until`` (None: until something changes, checked every round); ``complete``
-        or ``fail`` the cadence (``reason``), which ends it.
+        until ``until`` (the cadence is not looked at again before then; None: until
+        something changes, checked every round); ``complete`` or ``fail`` the cadence
+        (``reason``), which ends it.
     """
 
     action: str = attrs.field(validator=attrs.validators.in_(ACTIONS))

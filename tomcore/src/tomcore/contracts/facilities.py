@@ -155,6 +155,10 @@ class Facility(Component):
     success_states: ClassVar[frozenset[str]] = frozenset()
     #: The parameters holding the observing window: a cadence sets them for each epoch.
     window_params: ClassVar[tuple[str, str] | None] = ("start", "end")
+    #: How many requests one :meth:`status` call should be given (None: the core's
+    #: ``observations.batch_size``). A facility that answers for any number of requests with
+    #: one listing (LCO) asks for all of them at once.
+    status_batch: ClassVar[int | None] = None
 
     # -- description ---------------------------------------------------------------------------
 

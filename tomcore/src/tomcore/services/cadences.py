@@ -444,7 +444,7 @@ class CadenceService:
 
     def advance(self, refs: Sequence[int | str] | None = None) -> AdvanceReport:
         """Move every active cadence (or those named) along; see the module's docstring."""
-        from sqlalchemy import select
+        from sqlalchemy import or_, select
 
         from tomcore.store.models import CadenceRow, ObservationRecordRow
 
@@ -453,6 +453,8 @@ class CadenceService:
             query = select(CadenceRow.id).where(CadenceRow.state == ACTIVE).order_by(CadenceRow.id)
             if refs is not None:
                 query = query.where(CadenceRow.id.in_([self._row(session, r).id for r in refs]))
+            else:  # a cadence waiting until a known time is not looked at before then
+                query = query.where(or_(CadenceRow.next_at.is_(None), CadenceRow.next_at <= self.tom.now()))
             ids = list(session.execute(query).scalars())
             open_records = list(session.execute(select(ObservationRecordRow.id).where(
                 ObservationRecordRow.cadence_id.in_(ids), ObservationRecordRow.terminal.is_(False),

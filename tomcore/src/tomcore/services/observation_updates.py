@@ -101,7 +101,8 @@ class StatusUpdater:
         now = self.tom.now()
         report.recovered, recovered_changes = self._recover(now, records)
         report.changes.extend(recovered_changes)
-        query = select(Row.id, Row.facility, Row.facility_id, Row.status, Row.created, Row.terminal, Row.terminal_at).where(
+        query = select(Row.id, Row.facility, Row.facility_id, Row.status, Row.created, Row.terminal, Row.terminal_at,
+                       Row.scheduled_start, Row.scheduled_end).where(
             Row.facility_id.is_not(None), Row.status != SUBMITTING)
         with self.tom.db.session(readonly=True) as session:
             if records is not None:
@@ -137,11 +138,11 @@ class StatusUpdater:
 
     def _poll(self, component: Facility, items: list[Any], report: UpdateReport,
               progress: Callable[[int], None] | None) -> None:
-        from sqlalchemy import select
+        from sqlalchemy import select, update
 
         from tomcore.store.models import ObservationRecordRow as Row
 
-        for chunk in _chunks(items, self.batch_size):
+        for chunk in _chunks(items, component.status_batch or self.batch_size):
             known = {str(r.facility_id): r.status for r in chunk}
             try:
                 statuses = component.status(list(known), since=min(r.created for r in chunk), known=known)
@@ -151,20 +152,27 @@ class StatusUpdater:
                 return  # this facility is failing: try again next time, the others go on
             report.checked += len(chunk)
             now = self.tom.now()
+            report.missing.extend(str(r.facility_id) for r in chunk if str(r.facility_id) not in statuses)
+            # Only rows whose status or schedule differs are read (under a lock) and written.
+            different = [r.id for r in chunk if (remote := statuses.get(str(r.facility_id))) is not None and (
+                remote.status != r.status
+                or (remote.scheduled_start is not None and remote.scheduled_start != r.scheduled_start)
+                or (remote.scheduled_end is not None and remote.scheduled_end != r.scheduled_end))]
             with self.tom.db.session() as session:
-                query = select(Row).where(Row.id.in_([r.id for r in chunk])).order_by(Row.id)
-                if self.tom.db.dialect == "postgresql":
-                    query = query.with_for_update()
+                for ids in _chunks([r.id for r in chunk], 900):
+                    session.execute(update(Row).where(Row.id.in_(ids)).values(last_checked=now)
+                                    .execution_options(synchronize_session=False))
                 applied = []
-                for row in session.execute(query).scalars():
-                    row.last_checked = now
-                    remote = statuses.get(str(row.facility_id))
-                    if remote is None:
-                        report.missing.append(str(row.facility_id))
-                        continue
-                    result = apply_status(session, row, component, remote.status, now, source="update", remote=remote)
-                    if result is not None:
-                        applied.append((row, result[0], result[1]))
+                for ids in _chunks(different, 900):
+                    query = select(Row).where(Row.id.in_(ids)).order_by(Row.id)
+                    if self.tom.db.dialect == "postgresql":
+                        query = query.with_for_update()
+                    for row in session.execute(query).scalars():
+                        remote = statuses[str(row.facility_id)]
+                        result = apply_status(session, row, component, remote.status, now, source="update",
+                                              remote=remote)
+                        if result is not None:
+                            applied.append((row, result[0], result[1]))
                 report.changes.extend(changes_for(session, applied, now))
             if progress is not None:
                 progress(len(chunk))

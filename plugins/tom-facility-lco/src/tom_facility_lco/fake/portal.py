@@ -108,11 +108,13 @@ class FakePortal(JsonApp):
         ok, error = self._user(request)
         if error is not None:
             return None, error
-        with self.lco.lock:
-            groups = [json.loads(json.dumps(g)) for g in self.lco.groups.values()]
-        if not ok:  # anonymous: public proposals only, and ours are not public
-            groups = []
+        with self.lco.lock:  # shallow: callers copy what they return (see _copy)
+            groups = list(self.lco.groups.values()) if ok else []  # anonymous: public proposals only; ours are not
         return groups, None
+
+    def _copy(self, data: Any) -> Any:
+        with self.lco.lock:
+            return json.loads(json.dumps(data))
 
     def list_groups(self, request: Request) -> Any:
         groups, error = self._visible(request)
@@ -142,10 +144,13 @@ class FakePortal(JsonApp):
                     return {key: ["Enter a valid date/time."]}, 400
                 groups = [g for g in groups if ((_parse(g[attr]) or bound) - bound).total_seconds() * cmp >= 0]
         groups.sort(key=lambda g: g["id"], reverse=True)  # newest first
-        for group in groups:  # list items: as_dict(), requests without `created`
-            for req in group["requests"]:
-                req.pop("created", None)
-        return self._page(request, groups, default_limit=10)
+        page = self._page(request, groups, default_limit=10)
+        if isinstance(page, dict):
+            page["results"] = self._copy(page["results"])
+            for group in page["results"]:  # list items: as_dict(), requests without `created`
+                for req in group["requests"]:
+                    req.pop("created", None)
+        return page
 
     def get_group(self, request: Request, group_id: int) -> Any:
         groups, error = self._visible(request)
@@ -153,7 +158,7 @@ class FakePortal(JsonApp):
             return error
         for group in groups or []:
             if group["id"] == group_id:
-                return group
+                return self._copy(group)
         return {"detail": "No RequestGroup matches the given query."}, 404
 
     def get_request(self, request: Request, request_id: int) -> Any:
@@ -163,7 +168,7 @@ class FakePortal(JsonApp):
         for group in groups or []:
             for req in group["requests"]:
                 if req["id"] == request_id:
-                    return req
+                    return self._copy(req)
         return {"detail": "No Request matches the given query."}, 404
 
     def get_blocks(self, request: Request, request_id: int) -> Any:
