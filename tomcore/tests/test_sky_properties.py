@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tomcore.services import sky
@@ -64,6 +64,7 @@ radius_strategy = st.one_of(
 
 @settings(max_examples=400, deadline=None)
 @given(ra0=ra_strategy, dec0=dec_strategy, radius=radius_strategy, seed=st.integers(0, 2**31))
+@example(ra0=45.0, dec0=-89.0, radius=1.09375, seed=0)  # cdshealpix alone missed a cell here
 def test_cone_ranges_cover_every_point_inside(ra0, dec0, radius, seed):
     """Every point inside a cone has its order-29 index inside the cone's ranges."""
     rng = np.random.default_rng(seed)
@@ -190,6 +191,15 @@ def test_positional_matcher_near_poles_and_ra_wrap(tom):
     found = tom.matcher.match_many(probes)
     assert [[c.name for c in cands] for cands in found] == [["wrap"], ["pole"], ["south"]]
     assert all(0 < cands[0].separation_arcsec < 2 for cands in found)
+
+
+def test_cone_ranges_cover_the_point_cdshealpix_missed():
+    """Regression: (45, -89), r = 1.09375 deg; the point 9" inside the cone near the south
+    pole and RA 0 was outside cdshealpix's coverage of the plain cone."""
+    ra, dec = 359.9851290208907, -88.46194919244377
+    assert astropy_separation(45.0, -89.0, [ra], [dec])[0] < 1.09375
+    hpx = int(sky.hpx_index([ra], [dec])[0])
+    assert any(lo <= hpx <= hi for lo, hi in sky.cone_ranges(45.0, -89.0, 1.09375))
 
 
 def test_hard_sky_has_the_crowds_it_claims():
