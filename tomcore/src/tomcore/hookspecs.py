@@ -166,10 +166,12 @@ def on_alerts_ingested(tom: Tom, report: AlertIngestReport) -> None:
 
 @hookspec
 def on_observation_status_changed(tom: Tom, changes: list[StatusChange]) -> None:
-    """Observation requests changed status (found by ``tom observations update`` or the runner).
+    """Observation requests changed status: submitted, updated from the facility (``tom
+    observations update``, the runner), cancelled, or set by hand. Once per batch.
 
     :param tom: the TOM.
-    :param changes: one entry per record that changed: the record, old and new status, time.
+    :param changes: one entry per record that changed: the record as committed, the old
+        status (None for a new record) and the new one, the time, and ``reopened``.
     """
 
 

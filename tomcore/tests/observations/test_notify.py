@@ -166,3 +166,20 @@ def test_hook_register_notifiers(tom_factory):
     assert tom.components.notifiers.owners["pigeon"] == "pigeons"
     assert tom.notify.send(note(subject="coo")).sent
     assert received == [("coo", "north")]
+
+
+def test_notify_commands(notify_tom, webhook, smtp):
+    from tomcore.testing.pytest_plugin import make_runner
+
+    tom = notify_tom()
+    run = make_runner(tom)
+    channels = {c["channel"]: c for c in run("notify", "channels", "--json").json()}
+    assert channels["team"]["notifier"] == "email" and channels["team"]["events"]
+    assert channels["hook"]["options"]["url"] == "***"  # the URL is a secret
+    assert "Sent a test message on slack." in run("notify", "test", "slack").stdout
+    webhook.fail(500, times=3)
+    assert "webhook 127.0.0.1" in run("notify", "test", "hook", expect=1).stderr
+    log = run("notify", "log", "--json").json()
+    assert [(r["channel"], r["status"]) for r in log] == [("hook", "failed"), ("slack", "sent")]
+    assert run("notify", "retry").stdout == "1 sent, 0 still failing.\n"
+    assert run("notify", "log", "--status", "failed", "--json").json() == []

@@ -35,7 +35,8 @@ CORE_COMMANDS: dict[str, str] = {
     "observations": "tomcore.cli.observations:observations_group",
     "templates": "tomcore.cli.templates:templates_group",
     "cadence": "tomcore.cli.cadence:cadence_group",
-    "run": "tomcore.cli.runner:run_command",  # not cli/run.py: it would shadow tomcore.cli.run()
+    "run": "tomcore.cli.runner:run_command",
+    "notify": "tomcore.cli.notify:notify_group",  # not cli/run.py: it would shadow tomcore.cli.run()
     "data": "tomcore.cli.data:data_group",
     "plot": "tomcore.cli.plot:plot_group",
     "plan": "tomcore.cli.plan:plan_command",
