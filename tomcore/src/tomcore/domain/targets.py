@@ -142,16 +142,24 @@ class Target:
         name, numbers = self.name, _NUMERIC_GET(self)
         # the common case in one pass: a named sidereal target with finite, in-range numbers
         if (not partial and self.type == SIDEREAL and name and len(name) <= 200 and name[0] > " " and name[-1] > " "
-                and self.ra is not None and self.dec is not None
-                and all(a and len(a) <= 200 and not a.isspace() for a in self.aliases)):
-            try:
-                total = sum(filter(_NOT_NONE, numbers))
-                if (total - total == 0 and 0.0 <= self.ra < 360.0 and -90.0 <= self.dec <= 90.0
-                        and all(k and len(k) <= 100 and (v.__class__ is not float or v - v == 0)
-                                for k, v in self.extras.items())):
-                    return {}
-            except TypeError:
-                pass
+                and self.ra is not None and self.dec is not None):
+            fine = True
+            for alias in self.aliases:
+                if not alias or len(alias) > 200 or alias.isspace():
+                    fine = False
+                    break
+            if fine:
+                for key, value in self.extras.items():
+                    if not key or len(key) > 100 or (value.__class__ is float and value - value != 0):
+                        fine = False
+                        break
+            if fine:
+                try:
+                    total = sum(filter(_NOT_NONE, numbers))
+                    if total - total == 0 and 0.0 <= self.ra < 360.0 and -90.0 <= self.dec <= 90.0:
+                        return {}
+                except TypeError:
+                    pass
         errors: dict[str, list[str]] = {}
 
         def add(field: str, message: str) -> None:

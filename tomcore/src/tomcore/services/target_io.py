@@ -323,14 +323,15 @@ def _extra_column(key: str, forced: str | None, cells: Sequence[str], fail: Call
     """A column of an extra: every cell read as :func:`parse_text` does (numbers fast)."""
     values: list[Any] = [None] * len(cells)
     number = _NUMBER_TEXT.fullmatch
-    integer = _INT_TEXT.fullmatch
     for i, raw in enumerate(cells):
         text = raw.strip()
         if not text:
             continue
-        if forced is None and number(text):
-            values[i] = int(text) if integer(text) else float(text)
-            continue
+        if forced is None:
+            match = number(text)
+            if match is not None:
+                values[i] = int(text) if match.lastindex else float(text)
+                continue
         try:
             values[i] = parse_text(text, forced)
         except ValueError as exc:
@@ -338,8 +339,8 @@ def _extra_column(key: str, forced: str | None, cells: Sequence[str], fail: Call
     return values
 
 
-_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_INT_TEXT = re.compile(r"[+-]?\d+")
+#: A number as :func:`tomcore.domain.extras.infer` reads one; group 1 matches integers.
+_NUMBER_TEXT = re.compile(r"([+-]?\d+)|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def read_table(path: Path, fmt: str) -> Rows:
