@@ -482,7 +482,8 @@ class CadenceService:
         state = CLAIMED if decision.action == SUBMIT else SKIPPED
         name = None
         if decision.action == SUBMIT:
-            name = f"{info.target_name[:30]} c{info.id} e{number}.{decision.attempt} {secrets.token_hex(3)}"
+            suffix = f" c{info.id} e{number}.{decision.attempt} {secrets.token_hex(3)}"
+            name = f"{info.target_name[:max(8, 50 - len(suffix))].rstrip()}{suffix}"  # facilities limit names (LCO: 50)
         try:
             with self.tom.db.session() as session:
                 session.add(CadenceEpochRow(
