@@ -31,6 +31,7 @@ KINDS: dict[str, Kind] = {
     "catalog": Kind("register_catalogs", "catalog", "Catalog", "a catalog resolving names over HTTP"),
     "processor": Kind("register_data_processors", "processor", "Processor", "a data processor for a file format"),
     "notifier": Kind("register_notifiers", "notifier", "Notifier", "a notification channel posting JSON"),
+    "cadence": Kind("register_cadence_strategies", "cadence", "Cadence", "a cadence strategy"),
     "storage": Kind("register_storage", "storage", "Storage", "a storage backend for a URL scheme"),
     "events": Kind("", "events", "", "event hooks reacting to new targets and data"),
 }
