@@ -32,6 +32,7 @@ KINDS: dict[str, Kind] = {
     "processor": Kind("register_data_processors", "processor", "Processor", "a data processor for a file format"),
     "notifier": Kind("register_notifiers", "notifier", "Notifier", "a notification channel posting JSON"),
     "cadence": Kind("register_cadence_strategies", "cadence", "Cadence", "a cadence strategy"),
+    "facility": Kind("register_facilities", "facility", "Facility", "an observing facility with an HTTP API"),
     "storage": Kind("register_storage", "storage", "Storage", "a storage backend for a URL scheme"),
     "events": Kind("", "events", "", "event hooks reacting to new targets and data"),
 }
