@@ -122,6 +122,7 @@ def test_list_table_csv_and_limit_note(tom, run_tom):
 
 def test_list_bad_filters_are_one_line_errors(tom, run_tom):
     assert "op one of" in run_tom("targets", "list", "--extra", "=5", expect=1).stderr
+    assert "one operator only" in run_tom("targets", "list", "--extra", "redshift<<0.1", expect=1).stderr
     assert "no target named" in run_tom("targets", "list", "--near", "nothing", "10", expect=1).stderr
     assert "duration" in run_tom("targets", "list", "--created-since", "yesterday", expect=1).stderr
     assert "no target list" in run_tom("targets", "list", "--list", "nope", expect=1).stderr
@@ -163,3 +164,13 @@ def test_delete_asks_and_removes(tom, run_tom):
 def test_show_unknown_suggests(tom, run_tom):
     add_some(tom)
     assert "did you mean SN 2011fe" in run_tom("targets", "show", "2011f", expect=1).stderr
+
+
+def test_list_extra_booleans(tom, run_tom):
+    tom.targets.save([Target(name="Flagged", ra=1.0, dec=0.0, extras={"followup": True}),
+                      Target(name="Unflagged", ra=2.0, dec=0.0, extras={"followup": False}),
+                      Target(name="Plain", ra=3.0, dec=0.0)])
+    assert names(run_tom("targets", "list", "--extra", "followup=true", "--json")) == ["Flagged"]
+    assert names(run_tom("targets", "list", "--extra", "followup!=true", "--json")) == ["Unflagged"]
+    assert names(run_tom("targets", "list", "--extra", "followup=false", "--json")) == ["Unflagged"]
+    assert "booleans compare only" in run_tom("targets", "list", "--extra", "followup<true", expect=1).stderr

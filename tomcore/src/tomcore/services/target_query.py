@@ -25,6 +25,7 @@ before a key sorts descending. Extras sort numbers, then times, then text, missi
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -67,6 +68,8 @@ class ExtraFilter:
                 raise ValidationError(f"--extra {text!r}: write KEY<op>VALUE with op one of {' '.join(OPERATORS)}")
             return cls(key)
         op = "=" if match["op"] == "==" else match["op"]
+        if match["value"][:1] in ("<", ">", "=", "!"):
+            raise ValidationError(f"--extra {text!r}: one operator only, one of {' '.join(OPERATORS)}")
         value = infer(match["value"])
         if value.type == BOOLEAN and op not in ("=", "!="):
             raise ValidationError(f"--extra {text!r}: booleans compare only with = and !=")
@@ -179,6 +182,12 @@ def _centre(tom: Tom, session: Session, query: TargetQuery) -> tuple[float, floa
     return None
 
 
+#: ``--extra`` operators; applied only to the filter's own operator (building ``<`` on a
+#: boolean column is refused by SQLAlchemy).
+_COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+            ">=": operator.ge}
+
+
 def _like_pattern(term: str) -> str:
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -216,8 +225,7 @@ def select_ids(tom: Tom, session: Session, query: TargetQuery, *, ordered: bool 
                 BOOLEAN: (TargetExtraRow.value_bool, f.value.flag), STRING: (TargetExtraRow.value_text, f.value.text),
             }[f.value.type]
             cond.append(TargetExtraRow.value_type == f.value.type)
-            cond.append({"=": column == value, "!=": column != value, "<": column < value, "<=": column <= value,
-                         ">": column > value, ">=": column >= value}[f.op])
+            cond.append(_COMPARE[f.op](column, value))
         stmt = stmt.where(exists().where(and_(*cond)))
     if query.created_since is not None:
         stmt = stmt.where(TargetRow.created >= query.created_since)
