@@ -133,6 +133,26 @@ def test_config_show_masks_secrets_and_names_sources(tom_factory):
     assert rows[("storage", "url")]["value"] == tom.storage_url
 
 
+def test_unreachable_or_unknown_database_is_one_line_and_init_leaves_nothing(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    home = tmp_path / "t"
+    code, _out, err = invoke(["init", str(home), "--database-url", f"postgresql+psycopg://me:s3cret@127.0.0.1:{port}/tom"])
+    assert code == 1 and err.count("\n") == 1, err
+    assert err.startswith("Error: cannot connect to the database") and "s3cret" not in err
+    assert not home.exists()  # no tom.toml pointing at a database that was never made
+    code, _out, err = invoke(["init", str(home), "--database-url", "nosuchdb://x"])
+    assert code == 1 and err.count("\n") == 1 and "knows no database 'nosuchdb'" in err, err
+    assert not home.exists()
+    assert invoke(["init", str(home)])[0] == 0
+    code, _out, err = invoke(["--home", str(home), "--database-url", f"postgresql+psycopg://me:s3cret@127.0.0.1:{port}/tom",
+                             "targets", "list"])
+    assert code == 1 and err.startswith("Error: cannot connect to the database") and "s3cret" not in err, err
+
+
 def test_database_url_option_overrides_the_config(tmp_path):
     home = tmp_path / "t"
     assert invoke(["init", str(home)])[0] == 0

@@ -6,6 +6,7 @@ and its parents (the first one holding a ``tom.toml``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -84,3 +85,15 @@ def init_home(path: Path, *, name: str | None = None, database_url: str | None =
     if not storage_url:
         (home / DATA_DIR).mkdir(exist_ok=True)
     return home, True
+
+
+def discard_new_home(home: Path) -> None:
+    """Undo :func:`init_home` for a new TOM whose database could not be made: remove its
+    ``tom.toml``, its data directory and the home itself when they are empty, so that
+    ``tom init`` can simply be run again."""
+    (home / CONFIG_FILE).unlink(missing_ok=True)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        (home / f"{DATABASE_FILE}{suffix}").unlink(missing_ok=True)
+    for directory in (home / DATA_DIR, home):
+        with contextlib.suppress(OSError):  # not empty (or not there): leave it
+            directory.rmdir()

@@ -22,14 +22,22 @@ def init_command(path: Path | None, name: str | None, db_url: str | None, storag
     existing TOM upgrades its database and changes nothing else.
     """
     from tomcore.app import Tom
-    from tomcore.home import init_home
+    from tomcore.home import discard_new_home, init_home
 
     state = get_state()
     db_url = db_url or state.overrides.get(("database", "url"))
     home, created = init_home(path or Path.cwd(), name=name, database_url=db_url, storage_url=storage_url)
-    tom = Tom.open(home, env=state.env, overrides=state.overrides, plugins=state.plugin_host())
+    tom = None
     try:
+        tom = Tom.open(home, env=state.env, overrides=state.overrides, plugins=state.plugin_host())
         tom.db.upgrade()
+    except BaseException:
+        if tom is not None:
+            tom.close()
+        if created:  # nothing half-made: the next `tom init` starts afresh
+            discard_new_home(home)
+        raise
+    try:
         revision = tom.db.current_revision()
         if created:
             click.echo(f"Created a TOM in {home}")

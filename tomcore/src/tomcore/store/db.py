@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tomcore.config import mask_text
@@ -57,6 +57,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         parsed = make_url(url)
     except ArgumentError:
         raise ConfigError(f"database.url {mask_text(url)!r} is not a database URL") from None
+    try:
+        parsed.get_dialect()
+    except NoSuchModuleError:
+        raise ConfigError(f"database.url {mask_text(url)!r}: SQLAlchemy knows no database {parsed.drivername!r} "
+                          "(use sqlite:///PATH or postgresql+psycopg://user:password@host/dbname)") from None
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_setup(engine)
@@ -97,6 +102,18 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        """A connection; a database that cannot be reached is one :class:`TomError` naming
+        it (password masked) and the driver's reason."""
+        try:
+            connection = self.engine.connect()
+        except DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+            raise TomError(f"cannot connect to the database {self.display_url}: {mask_text(reason)}") from exc
+        with connection:
+            yield connection
+
     # -- migrations ----------------------------------------------------------------------------
 
     def _alembic_config(self) -> Any:
@@ -112,7 +129,7 @@ class Database:
         from alembic import command
 
         config = self._alembic_config()
-        with self.engine.connect() as connection:
+        with self.connect() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
             connection.commit()
@@ -122,7 +139,7 @@ class Database:
         plain SQL, so that commands need not import Alembic."""
         from sqlalchemy.exc import OperationalError, ProgrammingError
 
-        with self.engine.connect() as connection:
+        with self.connect() as connection:
             try:
                 versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
             except (OperationalError, ProgrammingError):
@@ -150,5 +167,5 @@ class Database:
             raise TomError(f"the database is at revision {current}, this tomcore needs {head}; run `tom db upgrade`")
 
     def ping(self) -> None:
-        with self.engine.connect() as connection:
+        with self.connect() as connection:
             connection.execute(text("SELECT 1"))
