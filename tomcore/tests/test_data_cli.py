@@ -26,7 +26,7 @@ def target(tom):
 def test_upload_list_show(tom, run_tom, target, tmp_path):
     result = run_tom("data", "upload", "SN 2024abc", str(LIGHT_CURVE), str(SPECTRUM), "--type", "photometry",
                      expect=1)
-    assert "sn2024abc-lightcurve.csv: product 1 (photometry, processed): 27 photometry" in result.stdout
+    assert "sn2024abc-lightcurve.csv: product 1 (photometry, processed): 27 photometry points" in result.stdout
     assert "sn2024abc-spectrum.txt: stored as product 2 but processing FAILED" in result.stderr
     assert "tom data reprocess 2" in result.stderr
     again = run_tom("data", "upload", "SN 2024abc", str(SPECTRUM), "--type", "spectroscopy", expect=1)

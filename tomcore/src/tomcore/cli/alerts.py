@@ -230,7 +230,7 @@ def _make_save_command(broker: Any) -> click.Command:
     extra = [click.Option(["--replace"], is_flag=True, help="Replace a saved query of that name."),
              click.Option(["--list", "target_list"], metavar="LIST",
                           help="Add every target its runs ingest to this target list.")]
-    return _broker_command(broker, run, extra, f"Save a {broker.display_name} query under NAME.")
+    return _broker_command(broker, run, extra, f"Save a query of {broker.display_name} under NAME.")
 
 
 @alerts_group.group("save", cls=BrokerGroup, make=_make_save_command)

@@ -182,7 +182,7 @@ def show_command(cadence: str, steps: int, as_json: bool) -> None:
 
 @cadence_group.command("stop")
 @click.argument("cadence")
-@click.option("--reason", default="stopped by the user", show_default=True)
+@click.option("--reason", default="stopped by the user", show_default=True, help="Why (kept with the cadence).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @json_option
 def stop_command(cadence: str, reason: str, yes: bool, as_json: bool) -> None:

@@ -94,11 +94,20 @@ def upload_command(target: str, files: tuple[Path, ...], data_type: str | None, 
                 click.echo(f"{outcome.path.name}: stored as product {product.id} but processing FAILED:\n"
                            f"  {product.error}\n  fix it, then: tom data reprocess {product.id}", err=True)
             else:
-                added = ", ".join(f"{v} {k}" for k, v in product.reduced.items()) or "no reduced data"
+                added = ", ".join(_count(v, k) for k, v in product.reduced.items()) or "no reduced data"
                 click.echo(f"{outcome.path.name}: product {product.id} ({product.data_type}, {product.status}): {added}")
     failed = [o for o in outcomes if not o.ok]
     if failed:
         raise TomError(f"{len(failed)} of {len(outcomes)} file(s) were not stored or not processed")
+
+
+_NOUNS = {"photometry": ("photometry point", "photometry points"), "spectroscopy": ("spectrum", "spectra")}
+
+
+def _count(n: int, kind: str) -> str:
+    """``27 photometry points``, ``1 spectrum``, ``3 values`` (other kinds: ``3 KIND``)."""
+    one, many = _NOUNS.get(kind, (kind, kind))
+    return f"{n} {one if n == 1 else many}"
 
 
 @data_group.command("reprocess")

@@ -47,7 +47,7 @@ def test_command(channel: str) -> None:
 @notify_group.command("log")
 @click.option("--status", type=click.Choice(["sent", "failed"]), help="Only these deliveries.")
 @click.option("--channel", help="Only this channel.")
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many deliveries.")
 @json_option
 def log_command(status: str | None, channel: str | None, limit: int, as_json: bool) -> None:
     """The latest deliveries, newest first."""

@@ -45,4 +45,5 @@ def visibility_command(targets: tuple[str, ...], lists: tuple[str, ...], output:
     selected = planning.select_targets(targets, lists)
     charts = planning.curves(selected, chosen, night=parse_night(night), constraints=constraints)
     written = render(charts, path, airmass_axis=airmass_axis)
-    click.echo(f"Wrote {written} ({len(selected)} targets, {len(chosen)} sites).")
+    targets, sites = len(selected), len(chosen)
+    click.echo(f"Wrote {written} ({targets} target{'s' if targets != 1 else ''}, {sites} site{'s' if sites != 1 else ''}).")

@@ -50,7 +50,8 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--name", "names", multiple=True, metavar="TEXT",
                      help="Name or alias contains TEXT, ignoring case, spaces, -_() and SN/AT prefixes (repeatable: any)."),
-        click.option("--type", "target_type", type=click.Choice(["sidereal", "non-sidereal"], case_sensitive=False)),
+        click.option("--type", "target_type", type=click.Choice(["sidereal", "non-sidereal"], case_sensitive=False),
+                     help="Only targets of this type."),
         click.option("--list", "lists", multiple=True, metavar="LIST", help="In this target list (repeatable: any)."),
         click.option("--cone", nargs=3, metavar="RA DEC RADIUS_DEG", help="Within RADIUS_DEG of RA DEC (degrees or sexagesimal)."),
         click.option("--near", nargs=2, metavar="NAME RADIUS_ARCSEC", help="Within RADIUS_ARCSEC of the target NAME."),
