@@ -74,18 +74,48 @@ def unit_vectors(ra: Any, dec: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def hpx_index(ra: Any, dec: Any, order: int = INDEX_ORDER) -> np.ndarray:
-    """HEALPix NESTED indices at ``order`` of positions in degrees (vectorised)."""
-    import astropy.units as u
-    from astropy.coordinates import Latitude, Longitude
-    from cdshealpix.nested import lonlat_to_healpix
+    """HEALPix NESTED indices at ``order`` of positions in degrees (vectorised).
 
-    ra_a = np.atleast_1d(np.asarray(ra, dtype=float))
-    dec_a = np.atleast_1d(np.asarray(dec, dtype=float))
-    if ra_a.size == 0:
+    Calls cdshealpix's compiled function on plain arrays in radians: the same results as
+    ``cdshealpix.nested.lonlat_to_healpix`` with astropy angles, without building them
+    (which cost more than the computation for the few positions of a typical call).
+    """
+    from cdshealpix import cdshealpix as _low
+
+    lon = np.radians(np.atleast_1d(np.asarray(ra, dtype=float)))
+    lat = np.radians(np.atleast_1d(np.asarray(dec, dtype=float)))
+    if lon.size == 0:
         return np.zeros(0, dtype=np.int64)
-    return np.asarray(
-        lonlat_to_healpix(Longitude(ra_a, unit=u.deg), Latitude(dec_a, unit=u.deg), order), dtype=np.int64
-    )
+    if lon.shape != lat.shape:
+        raise ValueError("ra and dec have different lengths")
+    if not (0 <= order <= INDEX_ORDER):
+        raise ValueError(f"HEALPix order {order} is outside [0, {INDEX_ORDER}]")
+    if not np.all(np.abs(lat) <= np.pi / 2):  # what astropy's Latitude would refuse
+        raise ValueError("a latitude is outside [-90, 90] degrees or NaN")
+    lon = np.mod(lon, 2.0 * np.pi) if np.any((lon < 0) | (lon >= 2.0 * np.pi)) else lon
+    ipix = np.empty(lon.shape, dtype=np.uint64)
+    dx, dy = np.empty(lon.shape), np.empty(lon.shape)
+    _low.lonlat_to_healpix(np.full(lon.shape, order, dtype=np.uint8), np.ascontiguousarray(lon),
+                           np.ascontiguousarray(lat), ipix, dx, dy, np.uint16(_threads(lon.size)))
+    return ipix.astype(np.int64)
+
+
+def _threads(n: int) -> int:
+    """Threads for a cdshealpix call: one for small arrays (a thread pool costs more than
+    it saves there), else cdshealpix's choice (0)."""
+    return 1 if n < 100_000 else 0
+
+
+def neighbour_cells(cells: np.ndarray, depth: int) -> np.ndarray:
+    """The ``(n, 9)`` array of each cell and its neighbours at ``depth`` (-1 where a cell
+    has only 7), from cdshealpix's compiled function."""
+    from cdshealpix import cdshealpix as _low
+
+    ipix = np.ascontiguousarray(np.atleast_1d(cells), dtype=np.uint64)
+    out = np.zeros((*ipix.shape, 9), dtype=np.int64)
+    if ipix.size:
+        _low.neighbours(np.uint8(depth), ipix, out, np.uint16(_threads(ipix.size)))
+    return out
 
 
 def sky_columns(ra: Sequence[float] | np.ndarray, dec: Sequence[float] | np.ndarray) -> dict[str, np.ndarray]:
@@ -208,15 +238,13 @@ def neighbourhoods(ra: Any, dec: Any, radius_deg: float) -> tuple[int, np.ndarra
     """``(depth, cells, around)``: each position's cell at the neighbourhood depth of
     ``radius_deg`` and the ``(n, 9)`` array of that cell and its neighbours (-1 where a
     cell has only 7). Depth -1 (huge radius): every cell is 0 and ``around`` is all 0."""
-    from cdshealpix.nested import neighbours
-
     ra = np.atleast_1d(np.asarray(ra, dtype=float))
     dec = np.atleast_1d(np.asarray(dec, dtype=float))
     depth = neighbourhood_depth(radius_deg)
     if depth < 0 or ra.size == 0:
         return depth, np.zeros(ra.size, dtype=np.int64), np.zeros((ra.size, 1), dtype=np.int64)
     cells = hpx_index(ra, dec, order=depth)
-    around = np.asarray(neighbours(cells.astype(np.uint64), depth).astype(np.int64))
+    around = neighbour_cells(cells, depth)
     return depth, cells, around
 
 
