@@ -111,6 +111,56 @@ def test_update_without_overwrite_only_fills_gaps(tom):
     assert got.ra == 10.0 and got.parallax == 3.0 and got.extras == {"mag": 1.0, "new": "y"}
 
 
+def test_update_overwrite_extras_refreshes_extras_and_only_fills_fields(tom):
+    tom.targets.save([Target(name="X", ra=10.0, dec=10.0, extras={"cls": "SN II", "p": 0.4, "own": "kept"})])
+    incoming = Target(name="X", aliases=["ZTF1"], ra=10.0001, dec=10.0, parallax=3.0,
+                      extras={"cls": "SN Ia", "p": 0.9, "new": 1})
+    report = tom.targets.save([incoming], on_duplicate="update", overwrite=False, overwrite_extras=True)
+    got = tom.targets.get("X")
+    assert (got.ra, got.parallax) == (10.0, 3.0)  # its own position kept, the empty field filled
+    assert got.extras == {"cls": "SN Ia", "p": 0.9, "new": 1, "own": "kept"}
+    assert got.aliases == ["ZTF1"]
+    assert report.updated == [got]  # the report holds the target as saved
+    # the same again changes nothing; overwrite_extras=False only adds missing extras
+    again = Target(name="X", extras={"cls": "SN Ia", "p": 0.9, "new": 1})
+    assert tom.targets.save([again], on_duplicate="update", overwrite=False, overwrite_extras=True).counts()["unchanged"] == 1
+    tom.targets.save([Target(name="X", extras={"cls": "TDE", "z": 0.1})], on_duplicate="update", overwrite=True,
+                     overwrite_extras=False)
+    assert tom.targets.get("X").extras == {"cls": "SN Ia", "p": 0.9, "new": 1, "own": "kept", "z": 0.1}
+    # within one batch the rows folding into one target follow the same rule
+    tom.targets.save([Target(name="Y", ra=50.0, dec=5.0, extras={"cls": "a"}),
+                      Target(name="Y2", aliases=["Y"], ra=60.0, dec=5.0, extras={"cls": "b"})],
+                     on_duplicate="update", overwrite=False, overwrite_extras=True)
+    y = tom.targets.get("Y")
+    assert (y.ra, y.extras, y.aliases) == (50.0, {"cls": "b"}, ["Y2"])
+
+
+def test_batched_update_matches_a_fresh_load(tom):
+    from tomcore.services.target_query import TargetQuery, find
+
+    n = 3000
+    tom.targets.save([Target(name=f"U{i}", ra=i * 0.1, dec=1.0, extras={"k": i}, lists=["old"] if i % 2 else [])
+                      for i in range(n)])
+    when = datetime(2024, 5, 1, 12, 0)  # naive: stored and read back as UTC
+    incoming = [Target(name=f"U{i}", aliases=[f"V{i}"] if i % 3 == 0 else [], ra=i * 0.1 + 10.0, dec=-5.0,
+                       extras={"k": i + 1, "seen": when} if i % 5 == 0 else {"k": i + 1}, lists=["new"] if i % 7 == 0 else [])
+                for i in range(n)]
+    report = tom.targets.save(incoming, on_duplicate="update", radius_arcsec=0.0)
+    counts = report.counts()
+    assert counts["updated"] == n and counts["created"] == 0  # every position moved (overwrite)
+    with tom.db.session(readonly=True) as s:
+        fresh = tom.targets.load(s, [t.id for t in report.updated])
+    for target in report.updated:
+        assert target == fresh[target.id]
+    got = tom.targets.get("U15")
+    assert got.extras == {"k": 16, "seen": when.replace(tzinfo=UTC)} and got.aliases == ["V15"]
+    assert tom.targets.get("U14").lists == ["new"] and tom.targets.get("U21").lists == ["new", "old"]
+    assert got.galactic_lng is not None and got.ra == pytest.approx(11.5)
+    # the sky index moved with the targets: a cone at the new place finds them, the old place is empty
+    assert [t.name for t in find(tom, TargetQuery(cone=(11.5, -5.0, 0.01))).targets] == ["U15"]
+    assert find(tom, TargetQuery(cone=(1.5, 1.0, 0.01))).targets == []
+
+
 def test_duplicates_inside_the_batch(tom):
     batch = [
         Target(name="A", ra=0.0000001, dec=5.0),

@@ -25,6 +25,7 @@ import attrs
 import numpy as np
 
 from tomcore.domain.targets import Target, normalise_name
+from tomcore.services.target_write import driver_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
@@ -60,6 +61,13 @@ class MatchCandidate:
         return "name" in self.by
 
 
+def normalised_names(targets: Sequence[Target]) -> list[list[str]]:
+    """Each target's names (name, then aliases) normalised, for a batch: computed once
+    (without :func:`normalise_name`'s cache, which a batch of unique names only churns)."""
+    normalise = getattr(normalise_name, "__wrapped__", normalise_name)
+    return [[normalise(t.name), *map(normalise, t.aliases)] if t.aliases else [normalise(t.name)] for t in targets]
+
+
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
@@ -90,7 +98,7 @@ def rows_in_ranges(session: Session, lo: np.ndarray, hi: np.ndarray, columns: st
     if lo.size <= INLINE_RANGES:
         where = " OR ".join([f"t.hpx BETWEEN {mark} AND {mark}"] * lo.size)
         params = tuple(v for pair in zip(lo.tolist(), hi.tolist(), strict=True) for v in pair)
-        return list(connection.exec_driver_sql(f"SELECT {columns} FROM targets t WHERE {where}", params))
+        return driver_rows(connection, f"SELECT {columns} FROM targets t WHERE {where}", params)
     connection.exec_driver_sql(
         "CREATE TEMPORARY TABLE IF NOT EXISTS tom_ranges (lo BIGINT NOT NULL, hi BIGINT NOT NULL)"
     )
@@ -111,7 +119,7 @@ def rows_in_ranges(session: Session, lo: np.ndarray, hi: np.ndarray, columns: st
         sql = f"SELECT {columns} FROM tom_ranges r JOIN targets t ON t.hpx BETWEEN r.lo AND r.hi"
     else:  # CROSS JOIN keeps SQLite's loop order: ranges outside, the hpx index inside
         sql = f"SELECT {columns} FROM tom_ranges r CROSS JOIN targets t WHERE t.hpx BETWEEN r.lo AND r.hi"
-    return list(connection.exec_driver_sql(sql))
+    return driver_rows(connection, sql)
 
 
 def _plan_depth(around: np.ndarray, depth: int, n_rows: Any) -> int:
@@ -154,10 +162,12 @@ class Matcher:
 
     # -- primitives ----------------------------------------------------------------------------
 
-    def by_names(self, session: Session, names: Iterable[str]) -> dict[str, list[tuple[int, str, str]]]:
+    def by_names(self, session: Session, names: Iterable[str], *,
+                 normalised: bool = False) -> dict[str, list[tuple[int, str, str]]]:
         """Normalised name -> ``[(target id, primary name, matching name)]`` for every
-        existing target having a name or alias with that normalised form."""
-        norms = list({normalise_name(n) for n in names if n})
+        existing target having a name or alias with that normalised form (``normalised``:
+        the names given are normalised already)."""
+        norms = list({n for n in names if n} if normalised else {normalise_name(n) for n in names if n})
         found: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
         if not norms:
             return found
@@ -167,13 +177,13 @@ class Matcher:
         for start in range(0, len(norms), NAME_CHUNK):
             chunk = norms[start:start + NAME_CHUNK]
             if postgres:
-                rows = connection.exec_driver_sql(
-                    f"SELECT {columns} FROM target_names n JOIN targets t ON t.id = n.target_id "
-                    "WHERE n.norm = ANY(%s)", (chunk,))
+                rows = driver_rows(connection,
+                                   f"SELECT {columns} FROM target_names n JOIN targets t ON t.id = n.target_id "
+                                   "WHERE n.norm = ANY(%s)", (chunk,))
             else:  # the names outside, one index probe each (no temporary index of the batch)
-                rows = connection.exec_driver_sql(
-                    f"SELECT {columns} FROM json_each(?) j CROSS JOIN target_names n ON n.norm = j.value "
-                    "JOIN targets t ON t.id = n.target_id", (json.dumps(chunk),))
+                rows = driver_rows(connection,
+                                   f"SELECT {columns} FROM json_each(?) j CROSS JOIN target_names n "
+                                   "ON n.norm = j.value JOIN targets t ON t.id = n.target_id", (json.dumps(chunk),))
             for norm, target_id, primary, matched in rows:
                 found[norm].append((int(target_id), primary, matched))
         return found
@@ -203,7 +213,7 @@ class Matcher:
         columns = "t.id, t.name, t.ra, t.dec, t.hpx, t.cx, t.cy, t.cz"
         rows: list[Any]
         if depth < 0:
-            rows = list(session.connection().exec_driver_sql(f"SELECT {columns} FROM targets t WHERE t.hpx IS NOT NULL"))
+            rows = driver_rows(session, f"SELECT {columns} FROM targets t WHERE t.hpx IS NOT NULL")
         else:
             read_depth = _plan_depth(around, depth, lambda: estimated_rows(session))
             cells = sorted_unique(around[around >= 0] >> (2 * (depth - read_depth)))
@@ -236,16 +246,21 @@ class Matcher:
         session: Session | None = None,
         radius_arcsec: float | None = None,
         exclude_ids: Iterable[int] = (),
+        norms: Sequence[Sequence[str]] | None = None,
     ) -> list[list[MatchCandidate]]:
         """Candidates for each target (existing targets only; ``exclude_ids`` left out).
 
-        Name matches come first, then position matches by separation.
+        Name matches come first, then position matches by separation. ``norms``: each
+        target's names normalised (:func:`normalised_names`), when the caller has them.
         """
         if session is None:
             with self.tom.db.session(readonly=True) as own:
-                return self.match_many(targets, session=own, radius_arcsec=radius_arcsec, exclude_ids=exclude_ids)
+                return self.match_many(targets, session=own, radius_arcsec=radius_arcsec, exclude_ids=exclude_ids,
+                                       norms=norms)
         exclude = set(exclude_ids)
-        name_hits = self.by_names(session, (n for t in targets for n in t.names))
+        if norms is None:
+            norms = normalised_names(targets)
+        name_hits = self.by_names(session, (n for names in norms for n in names), normalised=True)
         positioned = [i for i, t in enumerate(targets) if t.ra is not None and t.dec is not None]
         pos_hits = self.by_positions(
             session, [targets[i].ra for i in positioned], [targets[i].dec for i in positioned], radius_arcsec  # type: ignore[misc]
@@ -254,10 +269,13 @@ class Matcher:
         results: list[list[MatchCandidate]] = []
         need_separation = False
         for index, target in enumerate(targets):
+            if not name_hits and index not in by_position:
+                results.append([])
+                continue
             found: dict[int, dict[str, Any]] = {}
             if name_hits:
-                for name in target.names:
-                    for tid, primary, matched in name_hits.get(normalise_name(name), ()):
+                for norm in norms[index]:
+                    for tid, primary, matched in name_hits.get(norm, ()):
                         if tid not in exclude:
                             entry = found.setdefault(tid, {"name": primary, "by": [], "matched": matched, "sep": None})
                             if "name" not in entry["by"]:

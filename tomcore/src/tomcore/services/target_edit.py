@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tomcore.domain.targets import NUMERIC_FIELDS, SIDEREAL, Target, normalise_name
+from tomcore.domain.targets import Target, normalise_name
 from tomcore.errors import DuplicateError, NotFoundError, ValidationError
+from tomcore.services.target_update import EDITABLE, set_extras, update_matched
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
 
-    from tomcore.services.targets import SaveOutcome, TargetService
+    from tomcore.services.targets import TargetService
 
-#: Fields an edit may set (besides the name).
-EDITABLE = ("type", *NUMERIC_FIELDS, "scheme")
+__all__ = ["EDITABLE", "update_matched"]  # kept importable from here
 
 
 def set_sky(row: Any) -> None:
@@ -38,96 +38,9 @@ def set_sky(row: Any) -> None:
 
 
 def replace_extras(session: Session, values: Mapping[int, Mapping[str, Any]], remove: Mapping[int, Sequence[str]] | None = None) -> None:
-    """Set (``values``) and delete (``remove``) extras of targets by id."""
-    from sqlalchemy import delete
-
-    from tomcore.services.target_write import EXTRA_COLUMNS, BulkWriter
-    from tomcore.store.models import TargetExtraRow
-
-    keys: dict[int, set[str]] = {}
-    for tid, given in values.items():
-        keys.setdefault(tid, set()).update(given)
-    for tid, gone in (remove or {}).items():
-        keys.setdefault(tid, set()).update(gone)
-    for tid, wanted in keys.items():
-        if wanted:
-            session.execute(delete(TargetExtraRow).where(TargetExtraRow.target_id == tid,
-                                                         TargetExtraRow.key.in_(sorted(wanted))))
-    writer = BulkWriter(session)
-    writer.insert("target_extras", EXTRA_COLUMNS, writer.extra_rows((t, dict(v)) for t, v in values.items()))
-
-
-def update_matched(service: TargetService, session: Session, targets: Sequence[Target], outcomes: list[SaveOutcome],
-                   overwrite: bool, source: str | None, now: Any) -> None:
-    """Apply incoming targets to the existing targets they matched (``save(on_duplicate=
-    "update")``): names become aliases, fields (all, or only empty ones unless
-    ``overwrite``), extras and lists are added. Sets each outcome's action to ``updated``
-    or ``unchanged`` and its target to the target as saved."""
-    from sqlalchemy import select
-
-    from tomcore.services.lists import add_memberships
-    from tomcore.services.target_write import NAME_COLUMNS, BulkWriter
-    from tomcore.store.models import TargetNameRow, TargetRow
-
-    ids = [o.candidates[0].target_id for o in outcomes]
-    existing = service.load(session, ids)
-    rows = {r.id: r for r in session.execute(select(TargetRow).where(TargetRow.id.in_(list(set(ids))))).scalars()}
-    all_names = [n for o in outcomes for n in targets[o.index].names]
-    taken: set[str] = set()
-    for start in range(0, len(all_names), 900):
-        taken.update(session.execute(
-            select(TargetNameRow.name).where(TargetNameRow.name.in_(all_names[start:start + 900]))).scalars())
-    writer = BulkWriter(session)
-    stamp = writer.time(now)
-    new_names: list[tuple[Any, ...]] = []
-    extras: dict[int, dict[str, Any]] = {}
-    memberships: dict[int, list[str]] = {}
-    changed_ids: set[int] = set()
-    for outcome in outcomes:
-        incoming, tid = targets[outcome.index], outcome.candidates[0].target_id
-        current, row = existing[tid], rows[tid]
-        changed = False
-        for field in EDITABLE:
-            value = getattr(incoming, field)
-            if field == "type" and value == SIDEREAL and incoming.ra is None:
-                continue  # a bare name carries no type
-            if value is not None and value != getattr(row, field) and (overwrite or getattr(row, field) is None):
-                setattr(row, field, value)
-                changed = True
-        if changed and row.ra is not None and row.dec is not None:
-            set_sky(row)
-        for name in incoming.names:
-            if name not in taken and name not in current.names:
-                taken.add(name)
-                new_names.append((tid, name, normalise_name(name), False, source, stamp))
-                current.aliases.append(name)
-                changed = True
-        wanted = {k: v for k, v in incoming.extras.items()
-                  if v is not None and current.extras.get(k) != v and (overwrite or k not in current.extras)}
-        if wanted:
-            extras.setdefault(tid, {}).update(wanted)
-            current.extras.update(wanted)
-            changed = True
-        new_lists = [name for name in incoming.lists if name not in current.lists]
-        if new_lists:
-            memberships.setdefault(tid, []).extend(new_lists)
-            current.lists.extend(new_lists)
-            changed = True
-        if changed:
-            row.modified = now
-            changed_ids.add(tid)
-        outcome.action = "updated" if changed else "unchanged"
-    writer.insert("target_names", NAME_COLUMNS, new_names)
-    if extras:
-        replace_extras(session, extras)
-    if memberships:
-        add_memberships(session, memberships, now)
-    session.flush()
-    fresh = service.load(session, ids)
-    for outcome in outcomes:
-        outcome.target = fresh[outcome.candidates[0].target_id]
-        if outcome.action == "unchanged" and outcome.candidates[0].target_id in changed_ids:
-            outcome.action = "updated"  # an earlier row of the batch changed the same target
+    """Set (``values``) and delete (``remove``) extras of targets by id (set-based; see
+    :func:`tomcore.services.target_update.set_extras`)."""
+    set_extras(session, values, remove)
 
 
 def check_names_free(service: TargetService, session: Session, names: Sequence[str], target_id: int | None) -> None:

@@ -38,8 +38,26 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def driver_rows(session_or_connection: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """All rows of a query as plain tuples, straight from a DBAPI cursor of the session's
+    connection (in its transaction): no result-object per row. ``sql`` uses the driver's
+    parameter marks (``?`` on SQLite, ``%s`` on PostgreSQL). Pending ORM changes are not
+    flushed: callers that need them flush first."""
+    connection = session_or_connection
+    if hasattr(connection, "connection") and hasattr(connection, "flush"):  # a Session
+        connection = connection.connection()
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, tuple(params))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 #: Rows per driver call (bounds memory of the driver's buffers, feeds the progress bar).
 CHUNK = 20000
+#: From this many rows on, PostgreSQL updates and upserts go through COPY into a temporary table.
+COPY_ABOVE = 2000
 
 
 class BulkWriter:
@@ -114,6 +132,79 @@ class BulkWriter:
         if not used:
             return
         self.insert(table, list(used), list(zip(*used.values(), strict=True)), progress)
+
+    def _load_table(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+        """PostgreSQL: COPY rows into a new temporary table shaped like ``table``'s
+        ``columns``; returns its name (the caller drops it)."""
+        temp = f"tom_load_{table}"
+        names = ", ".join(columns)
+        self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS {temp}")
+        self.connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {temp} AS SELECT {names} FROM {table} WITH NO DATA")
+        cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+        return temp
+
+    def update(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], key: str = "id") -> None:
+        """``UPDATE table SET columns... WHERE key = ?`` for rows ``(*values, key)``: one
+        statement for all (executemany; on PostgreSQL, many rows go by COPY and one
+        ``UPDATE ... FROM``)."""
+        if not rows:
+            return
+        if self.postgres and len(rows) >= COPY_ABOVE:
+            temp = self._load_table(table, [*columns, key], rows)
+            sets = ", ".join(f"{c} = s.{c}" for c in columns)
+            self.connection.exec_driver_sql(f"UPDATE {table} t SET {sets} FROM {temp} s WHERE t.{key} = s.{key}")
+            self.connection.exec_driver_sql(f"DROP TABLE {temp}")
+            return
+        sets = ", ".join(f"{c} = {self.mark}" for c in columns)
+        self.connection.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE {key} = {self.mark}", list(rows))
+
+    def upsert(self, table: str, columns: Sequence[str], keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert rows, replacing the other columns of rows whose ``keys`` exist
+        (``INSERT ... ON CONFLICT (keys) DO UPDATE``, both backends)."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+        conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+        if self.postgres and len(rows) >= COPY_ABOVE:
+            temp = self._load_table(table, columns, rows)
+            self.connection.exec_driver_sql(f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} {conflict}")
+            self.connection.exec_driver_sql(f"DROP TABLE {temp}")
+            return
+        marks = ", ".join([self.mark] * len(columns))
+        sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}"
+        for start in range(0, len(rows), CHUNK):
+            self.connection.exec_driver_sql(sql, list(rows[start:start + CHUNK]))
+
+    def delete_keys(self, table: str, keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """``DELETE FROM table WHERE k1 = ? AND k2 = ?...`` for each row of key values."""
+        if not rows:
+            return
+        where = " AND ".join(f"{k} = {self.mark}" for k in keys)
+        self.connection.exec_driver_sql(f"DELETE FROM {table} WHERE {where}", list(rows))
+
+    def existing_names(self, names: Iterable[str]) -> set[str]:
+        """Those of ``names`` that are a target's name or alias (exactly), in one query per
+        20,000 names."""
+        import json
+
+        wanted = list(dict.fromkeys(names))
+        found: set[str] = set()
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start:start + CHUNK]
+            if self.postgres:
+                rows = driver_rows(self.connection, "SELECT name FROM target_names WHERE name = ANY(%s)", (chunk,))
+            else:
+                rows = driver_rows(self.connection, "SELECT n.name FROM json_each(?) j CROSS JOIN target_names n "
+                                   "ON n.name = j.value", (json.dumps(chunk),))
+            found.update(r[0] for r in rows)
+        return found
 
     def extra_rows(self, extras: Iterable[tuple[int, dict[str, Any]]]) -> list[tuple[Any, ...]]:
         """``target_extras`` rows (target_id, key, value_type, value_text, value_num,

@@ -22,6 +22,10 @@ import attrs
 
 from tomcore.domain.targets import MODEL_FIELDS, NUMERIC_FIELDS, Target, normalise_name, unique_names
 from tomcore.errors import AmbiguousError, NotFoundError, ValidationError
+from tomcore.services.target_read import extra_value, row_to_target
+
+__all__ = ["SaveOutcome", "SaveReport", "TargetService", "describe_candidate", "extra_value", "fold_into",
+           "row_to_target"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
@@ -118,41 +122,10 @@ class TargetService:
 
     def load(self, session: Session, ids: Iterable[int]) -> dict[int, Target]:
         """Targets by id, with aliases, extras and lists (four queries per 900 ids), in the
-        order of ``ids``."""
-        from sqlalchemy import select
+        order of ``ids`` (:func:`tomcore.services.target_read.load`)."""
+        from tomcore.services.target_read import load
 
-        from tomcore.store.models import (
-            TargetExtraRow,
-            TargetListMemberRow,
-            TargetListRow,
-            TargetNameRow,
-            TargetRow,
-        )
-
-        wanted = list(dict.fromkeys(ids))
-        found: dict[int, Target] = {}
-        for start in range(0, len(wanted), CHUNK):
-            chunk = wanted[start:start + CHUNK]
-            for row in session.execute(select(TargetRow).where(TargetRow.id.in_(chunk))).scalars():
-                found[row.id] = row_to_target(row)
-            for tid, name in session.execute(
-                select(TargetNameRow.target_id, TargetNameRow.name)
-                .where(TargetNameRow.target_id.in_(chunk), TargetNameRow.is_primary.is_(False))
-                .order_by(TargetNameRow.id)
-            ):
-                found[tid].aliases.append(name)
-            for extra in session.execute(
-                select(TargetExtraRow).where(TargetExtraRow.target_id.in_(chunk)).order_by(TargetExtraRow.key)
-            ).scalars():
-                found[extra.target_id].extras[extra.key] = extra_value(extra)
-            for tid, list_name in session.execute(
-                select(TargetListMemberRow.target_id, TargetListRow.name)
-                .join(TargetListRow, TargetListRow.id == TargetListMemberRow.list_id)
-                .where(TargetListMemberRow.target_id.in_(chunk))
-                .order_by(TargetListRow.name)
-            ):
-                found[tid].lists.append(list_name)
-        return {tid: found[tid] for tid in wanted if tid in found}
+        return load(session, ids)
 
     def resolve_id(self, session: Session, name: str) -> int:
         """The id of the target called ``name`` (its name or an alias, exactly; else a
@@ -260,6 +233,7 @@ class TargetService:
         *,
         on_duplicate: str = "error",
         overwrite: bool = True,
+        overwrite_extras: bool | None = None,
         skip_invalid: bool = False,
         source: str | None = None,
         labels: Sequence[str] | None = None,
@@ -274,6 +248,10 @@ class TargetService:
             existing target (its names become aliases, fields, extras and lists are added).
         :param overwrite: on update, replace fields that already have a value (True) or
             only fill empty ones (False).
+        :param overwrite_extras: on update, replace extras the target already has (True)
+            or only add missing ones (False); default: as ``overwrite``. A broker ingest
+            uses ``overwrite=False, overwrite_extras=True``: its classification and score
+            are refreshed, the target's own coordinates are kept.
         :param skip_invalid: write the good targets and report the bad ones; by default
             any bad target means nothing is written and :class:`ValidationError` lists all.
         :param source: recorded on the names this batch adds (``alerce``, ``import``...).
@@ -290,10 +268,10 @@ class TargetService:
         from tomcore.services.target_write import paused_gc
 
         with paused_gc():
-            return self._save(targets, on_duplicate, overwrite, skip_invalid, source, labels, radius_arcsec,
-                              session, progress)
+            return self._save(targets, on_duplicate, (overwrite, overwrite if overwrite_extras is None else overwrite_extras),
+                              skip_invalid, source, labels, radius_arcsec, session, progress)
 
-    def _save(self, targets: Sequence[Target], on_duplicate: str, overwrite: bool, skip_invalid: bool,
+    def _save(self, targets: Sequence[Target], on_duplicate: str, overwrite: tuple[bool, bool], skip_invalid: bool,
               source: str | None, labels: Sequence[str] | None, radius_arcsec: float | None,
               session: Session | None, progress: Callable[[int], None] | None) -> SaveReport:
         labels = list(labels) if labels is not None else [t.name or f"target {i + 1}" for i, t in enumerate(targets)]
@@ -355,7 +333,11 @@ class TargetService:
         pending = [o.index for o in report.outcomes if o.action == "pending"]
         if not pending:
             return
-        matches = self.tom.matcher.match_many([targets[i] for i in pending], session=session, radius_arcsec=radius_arcsec)
+        from tomcore.services.matcher import normalised_names
+
+        batch = [targets[i] for i in pending]
+        batch_norms = normalised_names(batch)
+        matches = self.tom.matcher.match_many(batch, session=session, radius_arcsec=radius_arcsec, norms=batch_norms)
         radius = self.tom.matcher.radius_arcsec if radius_arcsec is None else radius_arcsec
         # Positional pairs inside the batch (HEALPix neighbourhoods, exact cut), earlier first.
         positioned = [i for i in pending if targets[i].ra is not None and targets[i].dec is not None]
@@ -375,21 +357,18 @@ class TargetService:
         if not near_earlier and not any(matches):
             # the common case of a big import: nothing known, no two positions close; new
             # unless two names of the batch collide (checked over all names at once)
-            batch = [targets[i] for i in pending]
-            norms = list(map(normalise_name, [t.name for t in batch]))
-            norms += map(normalise_name, [a for t in batch for a in t.aliases])
-            if len(set(norms)) == len(norms):
+            every = [norm for norms in batch_norms for norm in norms]
+            if len(set(every)) == len(every):
                 outcomes = report.outcomes
                 for i in pending:
                     outcomes[i].action = "create"
                 return
         seen_names: dict[str, int] = {}
-        for i, candidates in zip(pending, matches, strict=True):
-            target, outcome = targets[i], report.outcomes[i]
+        for i, candidates, norms in zip(pending, matches, batch_norms, strict=True):
+            outcome = report.outcomes[i]
             outcome.candidates = candidates
             # duplicates inside the batch: the first occurrence (being created) wins
             earlier_index = None
-            norms = [normalise_name(name) for name in target.names]
             for norm in norms:
                 earlier_index = seen_names.get(norm)
                 if earlier_index is not None:
@@ -424,7 +403,7 @@ class TargetService:
                 for norm in norms:
                     seen_names.setdefault(norm, i)
 
-    def _write(self, session: Session, targets: Sequence[Target], report: SaveReport, overwrite: bool,
+    def _write(self, session: Session, targets: Sequence[Target], report: SaveReport, overwrite: tuple[bool, bool],
                source: str | None, progress: Callable[[int], None] | None) -> None:
         # Targets merged into an earlier one of the batch fold into it before writing.
         for outcome in report.outcomes:
@@ -433,7 +412,7 @@ class TargetService:
                 parent = report.outcomes[root].duplicate_of
                 while report.outcomes[root].action == "merge" and parent is not None:
                     root, parent = parent, report.outcomes[parent].duplicate_of
-                fold_into(targets[root], targets[outcome.index], overwrite)
+                fold_into(targets[root], targets[outcome.index], *overwrite)
                 outcome.action = "merged"
         now = self.tom.now()
         creating = [o.index for o in report.outcomes if o.action == "create"]
@@ -444,9 +423,9 @@ class TargetService:
                 report.outcomes[i].action = "created"
         updating = [o for o in report.outcomes if o.action == "update"]
         if updating:
-            from tomcore.services.target_edit import update_matched
+            from tomcore.services.target_update import update_matched
 
-            update_matched(self, session, targets, updating, overwrite, source, now)
+            update_matched(self, session, targets, updating, overwrite[0], source, now, overwrite_extras=overwrite[1])
             if progress is not None:
                 progress(len(updating))
 
@@ -516,9 +495,12 @@ class TargetService:
         writer.insert("target_extras", EXTRA_COLUMNS, writer.extra_rows((t.id, t.extras) for t in targets if t.extras))
 
 
-def fold_into(keep: Target, other: Target, overwrite: bool) -> None:
+def fold_into(keep: Target, other: Target, overwrite: bool, overwrite_extras: bool | None = None) -> None:
     """Merge ``other`` into ``keep`` in memory: names become aliases, fields, extras and
-    lists are added (``overwrite`` replaces fields ``keep`` already has)."""
+    lists are added (``overwrite`` replaces fields ``keep`` already has, ``overwrite_extras``
+    its extras; default as ``overwrite``)."""
+    if overwrite_extras is None:
+        overwrite_extras = overwrite
     for name in other.names:
         if name != keep.name and name not in keep.aliases:
             keep.aliases.append(name)
@@ -527,27 +509,8 @@ def fold_into(keep: Target, other: Target, overwrite: bool) -> None:
         if value is not None and (overwrite or getattr(keep, field) is None):
             setattr(keep, field, value)
     for key, value in other.extras.items():
-        if overwrite or key not in keep.extras:
+        if overwrite_extras or key not in keep.extras:
             keep.extras[key] = value
     for name in other.lists:
         if name not in keep.lists:
             keep.lists.append(name)
-
-
-def row_to_target(row: Any) -> Target:
-    """A :class:`Target` (without aliases, extras and lists) from a ``targets`` row."""
-    values = {f: getattr(row, f) for f in MODEL_FIELDS}
-    return Target(id=row.id, created=row.created, modified=row.modified, **values)
-
-
-def extra_value(row: Any) -> Any:
-    """The Python value of a ``target_extras`` row: int or float, bool, aware datetime, str."""
-    from tomcore.domain.extras import number_value
-
-    if row.value_type == "number":
-        return number_value(row.value_text, row.value_num)
-    if row.value_type == "boolean":
-        return bool(row.value_bool)
-    if row.value_type == "datetime":
-        return row.value_time
-    return row.value_text
