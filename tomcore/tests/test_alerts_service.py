@@ -58,7 +58,7 @@ def test_ingest_creates_targets_with_light_curves_and_second_run_adds_nothing(me
 def test_existing_target_by_alias_or_position_gets_the_broker_id_and_points_not_new_fields(mem):
     tom, broker = mem
     tom.targets.create(Target(name="SN 2024abc", ra=150.0, dec=2.0, aliases=["ZTF24named"],
-                              extras={"memory_score": 0.9}))
+                              extras={"memory_score": 0.9, "own": "kept"}))
     tom.targets.create(Target(name="Near", ra=200.0, dec=-30.0))
     broker.add("ZTF24named", 150.0005, 2.0003, points=4)  # by alias (and position)
     broker.add("ZTF24close", 200.0 + 0.5 / 3600, -30.0, points=4)  # 0.5" away: by position only
@@ -66,7 +66,8 @@ def test_existing_target_by_alias_or_position_gets_the_broker_id_and_points_not_
     assert (summary.created, summary.updated, summary.unchanged) == (0, 2, 0)
     named = tom.targets.get("SN 2024abc")
     assert (named.ra, named.dec) == (150.0, 2.0)  # the TOM's own position is kept
-    assert named.extras["memory_score"] == 0.9  # and its own extras
+    assert named.extras["memory_score"] == 0.5  # the broker's extras are its latest values
+    assert named.extras["own"] == "kept"  # and extras the broker does not give stay
     near = tom.targets.get("ZTF24close")
     assert near.name == "Near" and "ZTF24close" in near.aliases
     by_target = {}

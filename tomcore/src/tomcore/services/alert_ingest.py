@@ -7,9 +7,10 @@ For each page the :class:`PageIngester`
 2. checks each alert's target (a NaN or out-of-range position is reported with the object
    id and the alert skipped);
 3. in ONE transaction: saves the targets through the one matcher
-   (``TargetService.save(on_duplicate="update", overwrite=False)``: an existing target
-   matched by name, alias or position keeps its own fields and gains the broker's id as an
-   alias and any extras it lacks; otherwise a target is created), stores the light curves as
+   (``TargetService.save(on_duplicate="update", overwrite=False, overwrite_extras=True)``:
+   an existing target matched by name, alias or position keeps its own fields (fills only
+   empty ones) and gains the broker's id as an alias; the broker's extras (classification,
+   score...) are set to the broker's latest values; otherwise a target is created), stores the light curves as
    typed photometry with provenance (source = broker, source_id = object id, the saved
    query's name, the ingest time; a point already stored is left out) and, for a saved
    query's run, what each alert did and the run's counts;
@@ -107,14 +108,16 @@ class PageIngester:
             self.tom.emit("on_alerts_ingested", report=report)
             return report, received, prepared.unreadable
 
-        with self.tom.db.session() as session:
+        from tomcore.services.target_write import paused_gc
+
+        with paused_gc(), self.tom.db.session() as session:
             # invalid targets (NaN or out-of-range positions) come back as errors, by object id
             targets = [a.to_target() for a in alerts]
             if self.target_list:
                 for target in targets:
                     target.lists = [self.target_list]
             saved = self.tom.targets.save(
-                targets, on_duplicate="update", overwrite=False, skip_invalid=True,
+                targets, on_duplicate="update", overwrite=False, overwrite_extras=True, skip_invalid=True,
                 source=self.broker.name, labels=[a.object_id for a in alerts], session=session,
             )
             target_of = self._targets_of(saved, alerts, report)
@@ -123,7 +126,7 @@ class PageIngester:
             for alert in report.alerts:
                 if alert.light_curve:
                     points[target_of[alert.object_id]].extend(alert.light_curve)
-            added = self._insert_points(session, points)
+            added = self._insert_points(session, points, {t.id for t in saved.created if t.id is not None})
             self._classify(report, saved, target_of, added)
             report.target_ids = target_of
             skipped = prepared.unreadable + len(alerts) - len(target_of)
@@ -153,12 +156,13 @@ class PageIngester:
                 report.problems.append(f"{alert.object_id}: skipped: not saved ({outcome.action})")
         return result
 
-    def _insert_points(self, session: Session, points: dict[int, list[PhotometryPoint]]) -> dict[int, list[PhotometryPoint]]:
+    def _insert_points(self, session: Session, points: dict[int, list[PhotometryPoint]],
+                       new_targets: set[int]) -> dict[int, list[PhotometryPoint]]:
         from tomcore.services.photometry import insert_points
 
         if not points:
             return {}
-        return insert_points(session, points, query_name=self.query_name, now=self.tom.now())
+        return insert_points(session, points, query_name=self.query_name, now=self.tom.now(), new_targets=new_targets)
 
     @staticmethod
     def _classify(report: AlertIngestReport, saved: SaveReport, target_of: dict[str, int],

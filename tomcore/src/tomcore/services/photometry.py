@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from tomcore.domain.data import PHOTOMETRY_COLUMNS, PhotometryPoint, PointsView
@@ -73,9 +74,9 @@ def as_table(data: Any, *, target_id: int | None = None, default_source: str | N
     elif isinstance(data, Mapping):
         columns = dict(data)
     else:
-        points = list(data or ())
-        columns = {name: [getattr(p, name) for p in points] for name in PHOTOMETRY_COLUMNS}
-        columns["extra"] = [p.extra for p in points]
+        points = data if isinstance(data, list) else list(data or ())
+        # one C-level pass per column (no tuple per point: those would wake the GC)
+        columns = {name: list(map(attrgetter(name), points)) for name in (*PHOTOMETRY_COLUMNS, "extra")}
     lengths = {len(v) for v in columns.values() if v is not None}
     if len(lengths) > 1:
         raise ValueError(f"photometry columns have different lengths: {sorted(lengths)}")
@@ -171,13 +172,12 @@ def existing_keys(session: Session, target_ids: Iterable[int], *, lo: float | No
     return keys
 
 
-def _new_rows(session: Session, table: pa.Table) -> Any:
+def _new_rows(session: Session, table: pa.Table, new_targets: Collection[int] = ()) -> Any:
     """Indices of the rows of ``table`` to insert: valid, first of their key in the batch,
-    and not stored yet."""
+    and not stored yet (targets in ``new_targets`` have nothing stored: not looked up)."""
     import numpy as np
     import pyarrow.compute as pc
 
-    n = table.num_rows
     time = table["time"].to_numpy(zero_copy_only=False).astype("float64")
     band_ok = pc.fill_null(pc.not_equal(table["band"], ""), False).to_numpy(zero_copy_only=False)
     valid = np.isfinite(time) & band_ok
@@ -195,24 +195,81 @@ def _new_rows(session: Session, table: pa.Table) -> Any:
     keep = order[first]
     if not len(keep):
         return keep
-    stored = existing_keys(session, targets.tolist(), lo=float(time[keep].min()), hi=float(time[keep].max()))
-    if stored:
-        tindex = {int(v): i for i, v in enumerate(targets)}
-        bindex = {v: i for i, v in enumerate(bands)}
-        sindex = {v: i for i, v in enumerate(sources)}
-        by_group: dict[int, list[float]] = {}
-        for target_id, band, source, when in stored:
-            b, s = bindex.get(band), sindex.get(source or "")
-            if b is None or s is None:
-                continue
-            by_group.setdefault(tindex[int(target_id)] * width + b * len(sources) + s, []).append(when)
-        drop = np.zeros(n, dtype=bool)
-        kg = group[keep]
-        for code, times in by_group.items():
-            rows = keep[kg == code]
-            drop[rows[np.isin(time[rows], np.asarray(times, dtype="float64"))]] = True
-        keep = keep[~drop[keep]]
+    lookup = targets if not new_targets else targets[~np.isin(targets, np.fromiter(new_targets, "int64"))]
+    if lookup.size:
+        s_tid, s_band, s_source, s_time = stored_columns(session, lookup.tolist(), float(time[keep].min()),
+                                                         float(time[keep].max()))
+        if s_tid.size:
+            # the stored keys as the batch's (group, time) pairs; bands or sources the batch
+            # does not have cannot clash
+            s_b = _map_codes(s_band, bands)
+            s_s = _map_codes(s_source, sources)
+            known = (s_b >= 0) & (s_s >= 0)
+            s_group = np.searchsorted(targets, s_tid[known]) * width + s_b[known] * len(sources) + s_s[known]
+            keep = keep[~_pairs_in(group[keep], time[keep], s_group, s_time[known])]
     return np.sort(keep)
+
+
+def stored_columns(session: Session, target_ids: list[int], lo: float, hi: float) -> tuple[Any, Any, Any, Any]:
+    """(target_id, band, source, time) columns (numpy int64, pyarrow strings, pyarrow
+    strings, numpy float64) of the stored points of these targets with a time in
+    ``[lo, hi]``: plain driver queries of the unique index, one per 900 targets."""
+    import numpy as np
+    import pyarrow as pa
+
+    from tomcore.services.target_write import paused_gc
+
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    rows: list[Any] = []
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with paused_gc():  # many small tuples: no collection meanwhile
+            for start in range(0, len(target_ids), CHUNK):
+                chunk = target_ids[start:start + CHUNK]
+                if postgres:
+                    cursor.execute("SELECT target_id, band, source, time FROM photometry WHERE target_id = ANY(%s) "
+                                   "AND time BETWEEN %s AND %s", (chunk, lo, hi))
+                else:
+                    marks = ", ".join(["?"] * len(chunk))
+                    cursor.execute(f"SELECT target_id, band, source, time FROM photometry WHERE target_id IN ({marks}) "
+                                   "AND time BETWEEN ? AND ?", (*chunk, lo, hi))
+                rows.extend(cursor.fetchall())
+    finally:
+        cursor.close()
+    if not rows:
+        empty = pa.chunked_array([pa.array([], pa.string())])
+        return np.zeros(0, "int64"), empty, empty, np.zeros(0)
+    tid, band, source, when = zip(*rows, strict=True)
+    return (np.asarray(tid, dtype="int64"), pa.chunked_array([pa.array(band, pa.string())]),
+            pa.chunked_array([pa.array(source, pa.string())]), np.asarray(when, dtype="float64"))
+
+
+def _map_codes(column: Any, values: list[Any]) -> Any:
+    """Codes of a string column's values in ``values`` (nulls as ''); -1 where absent."""
+    import numpy as np
+
+    code, distinct = _codes(column)
+    position = {v: i for i, v in enumerate(values)}
+    lookup = np.asarray([position.get(v, -1) for v in distinct], dtype="int64")
+    return lookup[code] if code.size else code
+
+
+def _pairs_in(group: Any, time: Any, s_group: Any, s_time: Any) -> Any:
+    """For each ``(group, time)`` pair: is it among the ``(s_group, s_time)`` pairs?
+    (Exact float equality of times; vectorised through integer codes of the times.)"""
+    import numpy as np
+
+    if not s_group.size:
+        return np.zeros(group.size, dtype=bool)
+    times, inverse = np.unique(np.concatenate([time, s_time]), return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if (int(max(group.max(), s_group.max())) + 1) * times.size < 2**62:
+        key = group.astype("int64") * times.size + inverse[:group.size]
+        s_key = s_group.astype("int64") * times.size + inverse[group.size:]
+        return np.isin(key, s_key)
+    stored = set(zip(s_group.tolist(), s_time.tolist(), strict=True))
+    return np.fromiter(((g, t) in stored for g, t in zip(group.tolist(), time.tolist(), strict=True)), bool, group.size)
 
 
 def _literal(value: Any, dialect: str) -> str:
@@ -232,18 +289,20 @@ def insert_table(
     query_name: str | None = None,
     data_product_id: int | None = None,
     now: datetime | None = None,
+    new_targets: Collection[int] = (),
 ) -> pa.Table:
     """Store new photometry rows; return the rows actually added (same columns).
 
     ``table`` has the canonical schema (:func:`as_table`), ``target_id`` filled. Rows
     already stored (same target, source, band and time), repeats within ``table`` and rows
-    without a finite time or a band are left out.
+    without a finite time or a band are left out. ``new_targets``: ids of targets created
+    in this transaction and given no points yet (their stored points are not looked up).
     """
     from tomcore.store.base import utcnow
 
     if table.num_rows == 0:
         return table
-    keep = _new_rows(session, table)
+    keep = _new_rows(session, table, new_targets)
     added = table if len(keep) == table.num_rows else table.take(keep)
     if added.num_rows == 0:
         return added
@@ -403,11 +462,13 @@ def insert_points(
     query_name: str | None = None,
     data_product_id: int | None = None,
     now: datetime | None = None,
+    new_targets: Collection[int] = (),
 ) -> dict[int, list[PhotometryPoint]]:
     """Store new points, by target id; return the points actually added, by target id.
 
     Points already stored (same target, source, band and time), and repeats within
-    ``points``, are left out. Non-finite numbers are stored as NULL.
+    ``points``, are left out. Non-finite numbers are stored as NULL. ``new_targets`` as
+    for :func:`insert_table`.
     """
     import pyarrow as pa
 
@@ -421,7 +482,8 @@ def insert_points(
     table = as_table(flat)
     table = table.set_column(0, "target_id", pa.array(owners, pa.int64()))
     table = table.append_column("_index", pa.array(range(len(flat)), pa.int64()))
-    added = insert_table(session, table, query_name=query_name, data_product_id=data_product_id, now=now)
+    added = insert_table(session, table, query_name=query_name, data_product_id=data_product_id, now=now,
+                         new_targets=new_targets)
     result: dict[int, list[PhotometryPoint]] = {}
     for index in added["_index"].to_pylist():
         result.setdefault(owners[index], []).append(flat[index])
