@@ -3,6 +3,7 @@ the others go on, leases between runners."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -154,13 +155,15 @@ def test_two_runners_at_once_submit_each_epoch_once(world):
     assert len(names) == 6 and len(set(names)) == 6  # 3 first epochs + 3 second epochs, none twice
 
 
-def test_cli_run_once_and_status(world):
+def test_cli_run_once_and_status(world, caplog):
     tom, sim, _broker, _clock = world
     run = make_runner(tom)
     sim.failing_status = 1
     tom.observations.submit("sim", "SN2024abc", {**OBS, "end": T0 + timedelta(days=1)})
     result = run("run", "--once", expect=1)
     assert "status: FAILED" in result.stderr and "cadences: ok" in result.stdout
+    # Said once: a warning logged as well would reach the terminal a second time.
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "FAILED" in r.getMessage()]
     rows = run("run", "--once", "--step", "status", "--json").json()
     assert [r["step"] for r in rows] == ["status"] and rows[0]["ok"] and rows[0]["summary"]["checked"] == 1
     status = {r["step"]: r for r in run("run", "--status", "--json").json()}
