@@ -55,3 +55,12 @@ def test_every_listing_and_show_command_takes_json(tom):
         if not any("--json" in getattr(p, "opts", ()) for p in command.params):
             without.append(" ".join(path))
     assert not without, f"listing or show commands without --json: {without}"
+
+
+def test_counts_out_of_range_are_usage_errors(run_tom):
+    for args in (("targets", "list", "--limit", "0"), ("targets", "list", "--offset", "-1"),
+                 ("lists", "show", "x", "--limit", "-1"), ("data", "list", "--limit", "-5"),
+                 ("observations", "list", "--limit", "0"), ("cadence", "show", "x", "--plan", "-1"),
+                 ("notify", "log", "--limit", "0")):
+        result = run_tom(*args, expect=2)
+        assert "Invalid value" in result.stderr, (args, result.stderr)

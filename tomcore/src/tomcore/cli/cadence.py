@@ -107,7 +107,7 @@ def _make_start(facility: Any) -> click.Command:
         click.Option(["--cadence-name", "cadence_name"], help="A name for the cadence (default: target, strategy and time)."),
         click.Option(["--template"], metavar="NAME", help="Observation options from a template."),
         click.Option(["--dry-run"], is_flag=True, help="Show what would be submitted and when; create nothing."),
-        click.Option(["--steps"], type=int, default=10, show_default=True, help="Epochs shown in the plan."),
+        click.Option(["--steps"], type=click.IntRange(min=1), default=10, show_default=True, help="Epochs shown in the plan."),
         click.Option(["--json", "as_json"], is_flag=True, help="Print JSON for scripts."),
     ]
     return click.Command(
@@ -158,7 +158,7 @@ def list_command(state: str | None, target: str | None, as_json: bool) -> None:
 
 @cadence_group.command("show")
 @click.argument("cadence")
-@click.option("--plan", "steps", type=int, default=0, help="Also show a dry run of the next N epochs.")
+@click.option("--plan", "steps", type=click.IntRange(min=0), default=0, help="Also show a dry run of the next N epochs.")
 @json_option
 def show_command(cadence: str, steps: int, as_json: bool) -> None:
     """Show a cadence (id or name) with its epochs and, with --plan N, what comes next."""

@@ -149,7 +149,7 @@ def reprocess_command(ids: tuple[int, ...], target: str | None, failed: bool, da
 @click.option("--status", type=click.Choice(["processed", "failed", "stored"]), help="Only this status.")
 @click.option("--source", help="Only this source (facility, broker, upload).")
 @click.option("--observation", "observation_id", type=int, help="Only this observation record's products.")
-@click.option("--limit", type=int, help="At most this many (newest first).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many (newest first).")
 @json_option
 def list_command(targets: tuple[str, ...], data_type: str | None, status: str | None, source: str | None,
                  observation_id: int | None, limit: int | None, as_json: bool) -> None:

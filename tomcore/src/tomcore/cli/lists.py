@@ -76,7 +76,7 @@ def remove_from_list(name: str, targets: tuple[str, ...], **options: Any) -> Non
 
 @lists_group.command("show")
 @click.argument("name")
-@click.option("--limit", type=int, help="At most this many targets (tables default to 100).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many targets (tables default to 100).")
 @json_option
 def show_list(name: str, limit: int | None, as_json: bool) -> None:
     """A list and its targets."""

@@ -26,7 +26,7 @@ def observations_group() -> None:
 @click.option("--facility", metavar="NAME", help="Only this facility.")
 @click.option("--cadence", type=int, metavar="ID", help="Only this cadence's records.")
 @click.option("--group", metavar="NAME", help="Only this observation group.")
-@click.option("--limit", type=int, metavar="N", help="At most N records (newest first).")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N records (newest first).")
 @json_option
 def list_command(status: tuple[str, ...], target: str | None, facility: str | None, cadence: int | None,
                  group: str | None, limit: int | None, as_json: bool) -> None:

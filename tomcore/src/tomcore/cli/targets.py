@@ -210,8 +210,8 @@ def add_target(name: str | None, ra: str | None, dec: str | None, target_type: s
 @filter_options
 @click.option("--sort", multiple=True, metavar="KEY",
               help="name, created, ra, separation, an extra's key...; -KEY descending (repeatable or comma list).")
-@click.option("--limit", type=int, help="At most this many (tables default to 100).")
-@click.option("--offset", type=int, default=0, help="Skip this many first.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many (tables default to 100).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many first.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (the import format) instead of a table.")
 @json_option
 def list_targets(as_json: bool, as_csv: bool, limit: int | None, **options: Any) -> None:
