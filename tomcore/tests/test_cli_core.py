@@ -131,6 +131,10 @@ def test_config_show_masks_secrets_and_names_sources(tom_factory):
 
     assert rows[("database", "url")]["value"] == mask_text(tom.database_url)
     assert rows[("storage", "url")]["value"] == tom.storage_url
+    for section in ("tokened", "plugins.tokened"):
+        shown = run_tom("config", "show", "--section", section, "--json").json()["settings"]
+        assert {r["key"] for r in shown} == {"token", "base_url"}
+    assert "no settings section 'nope'" in run_tom("config", "show", "--section", "nope", expect=1).stderr
 
 
 def test_unreachable_or_unknown_database_is_one_line_and_init_leaves_nothing(tmp_path):

@@ -35,12 +35,17 @@ def config_show(section: str | None, as_json: bool) -> None:
                 plugin_sections[section_name] = tuple(merged.values())
     for name in tom.settings.table("plugins"):
         plugin_sections.setdefault(name, ())
-    rows = [
+    every = [
         {"section": ("plugins." if r.plugin else "") + r.section, "key": r.key, "value": _shown(tom, r),
          "source": r.source, "help": r.setting.help}
         for r in tom.settings.effective(plugin_sections)
-        if section is None or r.section == section or f"plugins.{r.section}" == section
     ]
+    rows = [r for r in every if section is None or section in (r["section"], r["section"].removeprefix("plugins."))]
+    if section is not None and not rows:
+        from tomcore.errors import NotFoundError
+
+        names = ", ".join(dict.fromkeys(r["section"] for r in every))
+        raise NotFoundError(f"no settings section {section!r} (sections: {names})")
     if as_json:
         print_json({"home": str(tom.home) if tom.home else None, "settings": rows})
         return
