@@ -31,6 +31,24 @@ def test_generated_plugins_install_and_pass_their_tests(tmp_path):
     assert " passed" in result.stdout and "skipped" not in result.stdout
 
 
+def test_generated_requirements_accept_the_installed_tomcore(tmp_path):
+    """pip resolves the generated plugin's dependencies against the tomcore in use (a
+    development version does not satisfy ">=0.1.0"; pip would go to the index for one)."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    from tomcore import __version__
+
+    plugin = new_plugin("demo-deps", "broker", tmp_path)
+    project = tomllib.loads((plugin.directory / "pyproject.toml").read_text())["project"]
+    requirements = [Requirement(r) for r in [*project["dependencies"], *project["optional-dependencies"]["test"]]]
+    tomcore = [r for r in requirements if r.name == "tomcore"]
+    assert len(tomcore) == 2
+    for requirement in tomcore:
+        assert requirement.specifier.contains(__version__), (str(requirement), __version__)
+
+
 def test_cli_writes_the_plugin(run_tom, tmp_path):
     out = run_tom("plugin", "new", "my-broker", "broker", "--directory", str(tmp_path)).stdout
     root = tmp_path / "tom-broker-my-broker"

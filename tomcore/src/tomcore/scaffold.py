@@ -66,7 +66,9 @@ def _variables(name: str, kind: str) -> dict[str, str]:
         "hook": spec.hook,
         "module": spec.module,
         "kind_help": spec.help,
-        "tomcore_version": __version__.split(".dev")[0],
+        # The full version: a development tomcore (0.1.0.dev0) does not satisfy ">=0.1.0", and
+        # pip would then look for a tomcore on the index instead of using the installed one.
+        "tomcore_version": __version__,
     }
 
 
