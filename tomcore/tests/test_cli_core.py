@@ -157,6 +157,13 @@ def test_unreachable_or_unknown_database_is_one_line_and_init_leaves_nothing(tmp
     assert code == 1 and err.startswith("Error: cannot connect to the database") and "s3cret" not in err, err
 
 
+def test_init_refuses_a_storage_no_backend_serves(tmp_path):
+    home = tmp_path / "t"
+    code, _out, err = invoke(["init", str(home), "--storage", "nosuch://bucket/x"])
+    assert code == 1 and err.startswith("Error: no storage backend serves nosuch:// URLs"), err
+    assert not home.exists()
+
+
 def test_database_url_option_overrides_the_config(tmp_path):
     home = tmp_path / "t"
     assert invoke(["init", str(home)])[0] == 0

@@ -30,6 +30,7 @@ def init_command(path: Path | None, name: str | None, db_url: str | None, storag
     tom = None
     try:
         tom = Tom.open(home, env=state.env, overrides=state.overrides, plugins=state.plugin_host())
+        tom.storage.backend_for(tom.storage.default_url)  # an installed backend serves it
         tom.db.upgrade()
     except BaseException:
         if tom is not None:
