@@ -45,5 +45,6 @@ def visibility_command(targets: tuple[str, ...], lists: tuple[str, ...], output:
     selected = planning.select_targets(targets, lists)
     charts = planning.curves(selected, chosen, night=parse_night(night), constraints=constraints)
     written = render(charts, path, airmass_axis=airmass_axis)
-    targets, sites = len(selected), len(chosen)
-    click.echo(f"Wrote {written} ({targets} target{'s' if targets != 1 else ''}, {sites} site{'s' if sites != 1 else ''}).")
+    n_targets, n_sites = len(selected), len(chosen)
+    click.echo(f"Wrote {written} ({n_targets} target{'s' if n_targets != 1 else ''}, "
+               f"{n_sites} site{'s' if n_sites != 1 else ''}).")

@@ -184,7 +184,7 @@ def _centre(tom: Tom, session: Session, query: TargetQuery) -> tuple[float, floa
 
 #: ``--extra`` operators; applied only to the filter's own operator (building ``<`` on a
 #: boolean column is refused by SQLAlchemy).
-_COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+_COMPARE: dict[str, Any] = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
             ">=": operator.ge}
 
 
