@@ -157,6 +157,18 @@ def test_keys_cannot_leave_the_storage(tom, target):
     assert (tom.home / "data" / "SN_2024abc" / "lco" / "evil.txt").exists()
 
 
+def test_a_slash_in_a_target_name_is_not_a_directory(tom):
+    from tomcore.domain.targets import Target
+
+    elements = dict(type="NON_SIDEREAL", scheme="MPC_COMET", epoch_of_elements=59000.0, inclination=12.0,
+                    lng_asc_node=61.0, arg_of_perihelion=37.0, eccentricity=0.5, perihdist=1.3,
+                    epoch_of_perihelion=59033.0)
+    tom.targets.save([Target(name="C/2020 F3", **elements), Target(name="P/2020 F3", **elements)])
+    first = tom.data.store("C/2020 F3", b"1", name="lc.csv", data_type="other")
+    second = tom.data.store("P/2020 F3", b"2", name="lc.csv", data_type="other", source="a/b")
+    assert first.path == "C_2020_F3/upload/lc.csv" and second.path == "P_2020_F3/a_b/lc.csv"
+
+
 def test_collect_fires_once(tom, target, tom_plugin):
     recorder = tom_plugin(Recorder(), "recorder")
     with tom.data.collect():

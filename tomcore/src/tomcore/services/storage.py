@@ -69,6 +69,10 @@ def safe_name(name: str, *, default: str = "file", max_length: int = MAX_NAME) -
     return text
 
 
+def _flat(name: str) -> str:
+    return str(name).replace("/", "_").replace("\\", "_")
+
+
 def check_key(key: str) -> str:
     """Refuse a key that would leave the storage (absolute, ``..``, empty parts)."""
     parts = key.split("/")
@@ -349,9 +353,11 @@ class StorageService:
 
     @staticmethod
     def key_for(target_name: str, group: str | None, filename: str) -> str:
-        """``<target>/<facility or source>/<file name>``, every part made safe."""
-        return "/".join((safe_name(target_name, default="target"), safe_name(group or "upload", default="upload"),
-                         safe_name(filename)))
+        """``<target>/<facility or source>/<file name>``, every part made safe. A ``/`` in a
+        target's or facility's name is part of the name (``C/2020 F3`` -> ``C_2020_F3``, apart
+        from ``P/2020 F3``), not a directory; a file name keeps only its last component."""
+        return "/".join((safe_name(_flat(target_name), default="target"),
+                         safe_name(_flat(group or "upload"), default="upload"), safe_name(filename)))
 
     @staticmethod
     def variant(key: str, tag: str) -> str:
