@@ -167,6 +167,10 @@ def test_a_slash_in_a_target_name_is_not_a_directory(tom):
     first = tom.data.store("C/2020 F3", b"1", name="lc.csv", data_type="other")
     second = tom.data.store("P/2020 F3", b"2", name="lc.csv", data_type="other", source="a/b")
     assert first.path == "C_2020_F3/upload/lc.csv" and second.path == "P_2020_F3/a_b/lc.csv"
+    out = tom.home / "out"
+    tom.data.download(tom.data.list(), out)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.csv")) == [
+        "C_2020_F3/lc.csv", "P_2020_F3/lc.csv"]
 
 
 def test_collect_fires_once(tom, target, tom_plugin):

@@ -10,9 +10,9 @@ from tomcore.cli.context import get_tom
 
 
 def _default(target: str, what: str) -> Path:
-    from tomcore.services.storage import safe_name
+    from tomcore.services.storage import safe_label
 
-    return Path(f"{safe_name(target, default='target')}-{what}.png")
+    return Path(f"{safe_label(target)}-{what}.png")
 
 
 @click.command("lightcurve")

@@ -150,13 +150,13 @@ class ProductQueries:
         A file already there with the same size is skipped unless ``overwrite``; each copy
         is written under a temporary name and renamed when complete.
         """
-        from tomcore.services.storage import iter_chunks, safe_name
+        from tomcore.services.storage import iter_chunks, safe_label
 
         directory = Path(to).expanduser()
         directory.mkdir(parents=True, exist_ok=True)
         paths = []
         for info in products:
-            folder = directory / safe_name(info.target_name, default="target")
+            folder = directory / safe_label(info.target_name)
             folder.mkdir(exist_ok=True)
             path = folder / info.name
             if path.exists() and not overwrite and info.size is not None and path.stat().st_size == info.size:

@@ -69,8 +69,10 @@ def safe_name(name: str, *, default: str = "file", max_length: int = MAX_NAME) -
     return text
 
 
-def _flat(name: str) -> str:
-    return str(name).replace("/", "_").replace("\\", "_")
+def safe_label(name: str, *, default: str = "target") -> str:
+    """:func:`safe_name` of a whole name whose ``/`` is part of it (a target such as
+    ``C/2020 F3`` -> ``C_2020_F3``, a facility): for directories and default file names."""
+    return safe_name(str(name).replace("/", "_").replace("\\", "_"), default=default)
 
 
 def check_key(key: str) -> str:
@@ -356,8 +358,8 @@ class StorageService:
         """``<target>/<facility or source>/<file name>``, every part made safe. A ``/`` in a
         target's or facility's name is part of the name (``C/2020 F3`` -> ``C_2020_F3``, apart
         from ``P/2020 F3``), not a directory; a file name keeps only its last component."""
-        return "/".join((safe_name(_flat(target_name), default="target"),
-                         safe_name(_flat(group or "upload"), default="upload"), safe_name(filename)))
+        return "/".join((safe_label(target_name), safe_label(group or "upload", default="upload"),
+                         safe_name(filename)))
 
     @staticmethod
     def variant(key: str, tag: str) -> str:
