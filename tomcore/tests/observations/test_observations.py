@@ -241,6 +241,17 @@ def test_follow_a_request_made_elsewhere(sim_tom, sim):
         sim_tom.observations.add("SN2024abc", facility="sim", facility_id=info.facility_id)
 
 
+def test_follow_takes_the_facility_state_and_refuses_an_unknown_request(sim_tom, sim):
+    request = sim_tom.observations.prepare("sim", "SN2024abc", PARAMS)
+    submission = sim.submit(request.target, "IMAGING", request.params, name="done outside the TOM")
+    sim.complete(submission.facility_ids[0])
+    info = sim_tom.observations.add("SN2024abc", facility="sim", facility_id=submission.facility_ids[0])
+    assert info.status == "COMPLETED" and info.terminal
+    with pytest.raises(NotFoundError, match="sim has no request 424242"):
+        sim_tom.observations.add("SN2024abc", facility="sim", facility_id="424242")
+    assert [i.facility_id for i in sim_tom.observations.list()] == [submission.facility_ids[0]]
+
+
 def test_list_filters(sim_tom, sim):
     [a] = submit(sim_tom)
     [b] = submit(sim_tom, target="M31", group="g1")

@@ -158,7 +158,7 @@ def _key_values(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--facility", default="manual", show_default=True, help="The facility (manual for observations "
               "made elsewhere; a robotic one to follow a request made outside the TOM).")
 @click.option("--id", "facility_id", metavar="REQUEST_ID", help="The facility's id of the request.")
-@click.option("--status", help="Its status (default: the facility's initial state; COMPLETED for manual).")
+@click.option("--status", help="Its status (default: asked from the facility; COMPLETED for manual).")
 @click.option("--type", "observation_type", help="Observation type.")
 @click.option("--start", "scheduled_start", metavar="TIME", help="When it started or is scheduled (ISO 8601, UTC).")
 @click.option("--end", "scheduled_end", metavar="TIME", help="When it ended.")

@@ -340,6 +340,16 @@ class ObservationService:
         if kind in component.observation_types:
             declared = tuple(attrs.evolve(p, required=False) for p in component.parameters(kind))
             values = validate_params(declared, values, what=f"{component.name} {kind} parameters")
+        if component.robotic and status is None:
+            # Follow what the facility has: its current state and schedule (an id it does not
+            # know is refused, not followed as PENDING for ever).
+            remote = component.status([str(facility_id)]).get(str(facility_id))
+            if remote is None:
+                raise NotFoundError(f"{component.name} has no request {facility_id} (or it belongs to another "
+                                    "account or proposal)")
+            status = remote.status
+            scheduled_start = scheduled_start or remote.scheduled_start
+            scheduled_end = scheduled_end or remote.scheduled_end
         status = status or component.initial_state
         if component.states and status not in component.states:
             raise ValidationError("unknown status", {"status": [f"{status!r} is not one of {', '.join(component.states)}"]})
