@@ -185,6 +185,25 @@ def test_fits_spectrum_wavelength_from_wcs(tom, target):
     assert spectrum.time == 60431.0 and spectrum.telescope == "NOT" and info.metadata["OBJECT"] == "SN2024abc"
 
 
+def test_the_usual_flux_unit_is_read_without_warnings(tom, target):
+    """'erg/cm2/s/Angstrom' (several slashes, as most pipelines write BUNIT) is read quietly."""
+    import warnings
+
+    from astropy.io import fits
+
+    primary = fits.PrimaryHDU(np.linspace(1.0, 2.0, 20))
+    primary.header.update({"CRVAL1": 4000.0, "CDELT1": 2.0, "CRPIX1": 1.0, "CUNIT1": "Angstrom",
+                           "DATE-OBS": "2024-05-01T00:00:00", "BUNIT": "erg/cm2/s/Angstrom"})
+    data = _fits_bytes(fits.HDUList([primary]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        info = store(tom, data, "spec.fits", "spectroscopy")
+    assert info.status == "processed", info.error
+    assert not [w for w in caught if "slash" in str(w.message)], [str(w.message) for w in caught]
+    [spectrum] = tom.data.spectra(target.id)
+    assert spectrum.flux_unit == "erg / (Angstrom s cm2)"
+
+
 def test_fits_spectrum_2d_and_table(tom, target):
     from astropy.io import fits
     from astropy.table import Table

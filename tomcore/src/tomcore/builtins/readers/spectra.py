@@ -15,6 +15,7 @@ with ``DC-FLAG = 1``), or a table with wavelength and flux columns.
 from __future__ import annotations
 
 import re
+import warnings
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -46,7 +47,9 @@ def _unit(text: str | None, default: str, where: str) -> str:
     aliases = {"a": "Angstrom", "aa": "Angstrom", "ang": "Angstrom", "angstroms": "Angstrom", "flam": DEFAULT_FLUX_UNIT}
     cleaned = aliases.get(cleaned.lower(), cleaned)
     try:
-        return str(u.Unit(cleaned, parse_strict="raise").to_string())
+        with warnings.catch_warnings():  # 'erg/cm2/s/Angstrom' (the usual BUNIT) is "discouraged", not wrong
+            warnings.simplefilter("ignore", u.UnitsWarning)
+            return str(u.Unit(cleaned, parse_strict="raise").to_string())
     except (ValueError, TypeError):
         raise ValidationError("unknown unit", {where: [f"{text!r} is not a unit astropy knows"]}) from None
 
