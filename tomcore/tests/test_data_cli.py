@@ -53,6 +53,8 @@ def test_upload_again_adds_nothing_and_unknown_target_fails(tom, run_tom, target
     run_tom("data", "upload", "SN 2024abc", str(LIGHT_CURVE), "--type", "photometry")
     again = run_tom("data", "upload", "SN 2024abc", str(LIGHT_CURVE), "--type", "photometry")
     assert "already stored as product 1; nothing added" in again.stdout
+    other = run_tom("data", "upload", "SN 2024abc", str(LIGHT_CURVE), "--type", "other")
+    assert "tom data reprocess 1 --as other" in other.stdout  # stored as photometry: how to change it
     assert "no target named 'nobody'" in run_tom("data", "upload", "nobody", str(LIGHT_CURVE), "--type",
                                                  "photometry", expect=1).stderr
     bad_type = run_tom("data", "upload", "SN 2024abc", str(LIGHT_CURVE), "--type", "movie", expect=1)

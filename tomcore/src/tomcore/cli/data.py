@@ -88,6 +88,9 @@ def upload_command(target: str, files: tuple[Path, ...], data_type: str | None, 
                 click.echo(f"{outcome.path.name}: already stored as product {product.id}, whose processing failed:\n"
                            f"  {product.error}\n  to process it as another type: tom data reprocess {product.id} "
                            f"--as TYPE", err=True)
+            elif product.existing and data_type and data_type != product.data_type:
+                click.echo(f"{outcome.path.name}: already stored as product {product.id} ({product.data_type}); nothing "
+                           f"added. To process it as {data_type}: tom data reprocess {product.id} --as {data_type}")
             elif product.existing:
                 click.echo(f"{outcome.path.name}: already stored as product {product.id}; nothing added")
             elif product.status == "failed":
