@@ -9,6 +9,8 @@ Figures (issue 3):
   to end (file read, parsed, validated, matched, written, committed), with the import's
   peak memory (a child process's max RSS, so nothing else counts), and the wall time of the
   same import through ``tom targets import`` (interpreter start and imports included);
+* the same file imported again with ``--on-duplicate update`` (every row matches: nothing
+  changes), then with a new alias and another magnitude on every row (every target changes);
 * cone search of radius 0.5 degree over 1,000,000 targets: median over 20 random centres,
   on SQLite and, with ``--database-url`` (or ``TOM_BENCH_DATABASE_URL``), on PostgreSQL;
 * matcher: 10,000 name lookups and 10,000 positional lookups against those targets.
@@ -84,6 +86,45 @@ def child_import(csv_path: str, home: str) -> None:
                       "before_mb": before / 1024}))
 
 
+def child_update(csv_path: str, home: str) -> None:
+    """Run in a child process: import the CSV, then import it again with
+    ``--on-duplicate update`` (nothing changes), then a version of it where every row has
+    a new alias and another magnitude (every target changes); print JSON figures."""
+    from tomcore.services.target_io import import_file
+
+    tom, cleanup = new_tom(Path(home), "")
+    import_file(tom, csv_path)
+    changed = Path(home) / "changed.csv"
+    with open(csv_path) as src, changed.open("w") as out:
+        out.write(next(src).rstrip("\n") + ",name3\n")
+        for i, line in enumerate(src):
+            head, _, tail = line.rstrip("\n").rpartition(",")
+            fields = head.split(",")
+            fields[4] = f"{float(fields[4]) + 0.5:.3f}"
+            out.write(",".join(fields) + f",{tail},ALT{i:07d}\n")
+    figures = {}
+    for label, path in (("same", csv_path), ("changed", str(changed))):
+        start, cpu = time.perf_counter(), time.process_time()
+        counts = import_file(tom, path, on_duplicate="update").counts()
+        figures[label] = {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu,
+                          "updated": counts["updated"], "unchanged": counts["unchanged"]}
+    cleanup()
+    print(json.dumps(figures))
+
+
+def bench_update(rows: int, csv_path: Path, work: Path) -> None:
+    home = work / "update"
+    out = subprocess.run([sys.executable, __file__, "--child-update", str(csv_path), str(home)],
+                         capture_output=True, text=True, check=True)
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    shutil.rmtree(home, ignore_errors=True)
+    same, changed = figures["same"], figures["changed"]
+    print(f"  re-import with --on-duplicate update: nothing new {same['seconds']:.2f} s "
+          f"({rows / same['seconds']:,.0f} targets/s, {same['cpu']:.2f} s CPU, {same['unchanged']:,} unchanged); "
+          f"a new alias and magnitude each {changed['seconds']:.2f} s ({rows / changed['seconds']:,.0f} targets/s, "
+          f"{changed['cpu']:.2f} s CPU, {changed['updated']:,} updated)")
+
+
 def bench_import(rows: int, work: Path) -> None:
     csv_path = work / "targets.csv"
     write_csv(csv_path, rows)
@@ -120,6 +161,7 @@ def bench_import(rows: int, work: Path) -> None:
         print(f"  `tom targets import` wall time (interpreter start and imports included): {wall:.2f} s "
               f"-> {rows / wall:,.0f} targets/s")
         shutil.rmtree(home, ignore_errors=True)
+    bench_update(rows, csv_path, work)
 
 
 def load_sky(tom, n: int, seed: int = 7) -> None:
@@ -207,9 +249,13 @@ def main() -> None:
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--skip-sky", action="store_true")
     parser.add_argument("--child-import", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child-update", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_import:
         child_import(*args.child_import)
+        return
+    if args.child_update:
+        child_update(*args.child_update)
         return
     from tomcore.astro import configure_offline
 

@@ -21,7 +21,7 @@ Every spec here is documented in ``docs/hooks.md`` and has a test named ``test_h
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -137,11 +137,13 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookspec
-def on_targets_created(tom: Tom, targets: list[Target]) -> None:
+def on_targets_created(tom: Tom, targets: Sequence[Target]) -> None:
     """Targets were created (by hand, by import, by a broker ingest or from a catalog).
 
     :param tom: the TOM they were created in.
-    :param targets: every target created by the operation, as committed.
+    :param targets: every target created by the operation, as committed: a list, or for
+        a bulk CSV import a lazy sequence that builds each target when it is read (index
+        it, slice it, iterate it, ``len()`` it; ``list(targets)`` for a list).
     """
 
 

@@ -19,6 +19,10 @@ their values keep the column's type.
 Import is all-or-nothing: every bad row is reported (line, column, reason) and nothing is
 written, unless ``skip_invalid``. Duplicates (existing targets, or earlier rows of the same
 file) go through the matcher and ``on_duplicate``. ``on_targets_created`` fires once.
+
+A clean CSV file of new targets takes the bulk path (:mod:`tomcore.services.target_bulk`:
+columns, no object per row); anything else takes the general one below, with the same
+outcome.
 """
 
 from __future__ import annotations
@@ -400,7 +404,22 @@ def import_file(tom: Tom, path: str | Path, *, fmt: str | None = None, on_duplic
     from tomcore.services.target_write import paused_gc
 
     with paused_gc():
-        rows = read_file(path, fmt)
+        rows = None
+        columns = _bulk_columns(Path(path), fmt)
+        if columns is not None:  # a clean CSV: all new targets go through the bulk path
+            from tomcore.services.target_bulk import import_columns
+
+            if started is not None:
+                started(len(columns))
+                started = None
+            created = import_columns(tom, columns, lists=lists, source=source, progress=progress)
+            if created is not None:
+                return ImportReport(created, {}, 0, len(columns))
+            labels = columns.lines()
+            if labels is not None:  # duplicates to decide: the general path, same rows
+                rows = Rows(targets=columns.targets(), labels=labels)
+        if rows is None:
+            rows = read_file(path, fmt)
         for target in rows.targets:
             for name in lists:
                 if name not in target.lists:
@@ -422,6 +441,16 @@ def import_file(tom: Tom, path: str | Path, *, fmt: str | None = None, on_duplic
                                       "nothing was imported (--skip-invalid imports the others)", errors)
         tom.targets.emit(report)
     return ImportReport(report, errors, rows.bad_rows, len(rows.targets) + rows.bad_rows)
+
+
+def _bulk_columns(path: Path, fmt: str | None) -> Any:
+    """The file as columns for the bulk path (:mod:`tomcore.services.target_bulk`), or
+    None (not a CSV file, or rows the general path must look at)."""
+    if not path.is_file() or format_of(path, fmt) != "csv":
+        return None
+    from tomcore.services.target_bulk import read_csv_columns
+
+    return read_csv_columns(path)
 
 
 def _column_of(field: str) -> str:

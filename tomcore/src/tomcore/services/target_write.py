@@ -38,6 +38,17 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def _sqlite_literal(value: Any) -> str:
+    """A constant as an SQLite literal."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def driver_rows(session_or_connection: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     """All rows of a query as plain tuples, straight from a DBAPI cursor of the session's
     connection (in its transaction): no result-object per row. ``sql`` uses the driver's
@@ -102,28 +113,36 @@ class BulkWriter:
         return list(range(start, start + count))
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
-               progress: Callable[[int], None] | None = None) -> None:
-        """Insert ``rows`` (tuples in ``columns`` order)."""
+               progress: Callable[[int], None] | None = None, constants: dict[str, Any] | None = None) -> None:
+        """Insert ``rows`` (tuples in ``columns`` order); ``constants`` are columns with the
+        same value in every row (SQL literals on SQLite: not bound row by row)."""
         if not rows:
             return
-        names = ", ".join(columns)
+        constants = constants or {}
         if self.postgres:
+            names = ", ".join([*columns, *constants])
+            tail = tuple(constants.values())
             cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
                 for start in range(0, len(rows), CHUNK):
                     with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                         for row in rows[start:start + CHUNK]:
-                            copy.write_row(row)
+                            copy.write_row((*row, *tail) if tail else row)
                     if progress is not None:
                         progress(min(CHUNK, len(rows) - start))
             finally:
                 cursor.close()
             return
-        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join([self.mark] * len(columns))})"
-        for start in range(0, len(rows), CHUNK):
-            self.connection.exec_driver_sql(sql, list(rows[start:start + CHUNK]))
-            if progress is not None:
-                progress(min(CHUNK, len(rows) - start))
+        marks = [self.mark] * len(columns) + [_sqlite_literal(v) for v in constants.values()]
+        sql = f"INSERT INTO {table} ({', '.join([*columns, *constants])}) VALUES ({', '.join(marks)})"
+        cursor = self.connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for start in range(0, len(rows), CHUNK):
+                cursor.executemany(sql, rows[start:start + CHUNK])
+                if progress is not None:
+                    progress(min(CHUNK, len(rows) - start))
+        finally:
+            cursor.close()
 
     def insert_columns(self, table: str, columns: dict[str, Any],
                        progress: Callable[[int], None] | None = None) -> None:
