@@ -174,15 +174,15 @@ class PageIngester:
         for target in saved.created:
             if target.id in wanted and target.id not in done:
                 report.created.append(target)
-                done.add(target.id)  # type: ignore[arg-type]
+                done.add(target.id)
         for target in saved.updated:
             if target.id in wanted and target.id not in done:
                 report.updated.append(target)
-                done.add(target.id)  # type: ignore[arg-type]
+                done.add(target.id)
         for target in saved.unchanged:
             if target.id in wanted and target.id not in done:
-                (report.updated if added.get(target.id) else report.unchanged).append(target)  # type: ignore[arg-type]
-                done.add(target.id)  # type: ignore[arg-type]
+                (report.updated if added.get(target.id) else report.unchanged).append(target)
+                done.add(target.id)
         report.points_added = sum(len(p) for p in added.values())
 
     def _record_run(self, session: Session, report: AlertIngestReport, received: int, skipped: int,

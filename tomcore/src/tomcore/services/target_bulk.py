@@ -90,7 +90,7 @@ class TargetColumns:
         return list(found.items())
 
     def target(self, i: int, **bookkeeping: Any) -> Target:
-        values = {f: col[i] for f, col in self.fields.items() if col[i] is not None}
+        values: dict[str, Any] = {f: col[i] for f, col in self.fields.items() if col[i] is not None}
         return Target(name=self.names[i], scheme=self.scheme[i] if self.scheme is not None else None,
                       aliases=[a for a, _ in self.aliases(i)] if self.alias_columns else [],
                       extras={k: col[i] for k, col in self.extras if col[i] is not None},
@@ -114,7 +114,7 @@ def normalise_column(values: list[str]) -> list[str]:
         normalise = getattr(normalise_name, "__wrapped__", normalise_name)
         return [normalise(v) if v else "" for v in values]
     text = pc.replace_substring_regex(pc.ascii_lower(array), _DROPPED, "")
-    return pc.replace_substring_regex(text, r"^(?:sn|at)([0-9])", r"\1").to_pylist()  # type: ignore[no-any-return]
+    return pc.replace_substring_regex(text, r"^(?:sn|at)([0-9])", r"\1").to_pylist()
 
 
 #: The ASCII characters normalise_name drops: str.isspace() ones, '-', '_' and parentheses.
@@ -277,7 +277,7 @@ def _extra_values(column: Any, forced: str | None) -> list[Any] | None:
                 values[i] = int(cells[i])
         rest = np.flatnonzero(~number).tolist()
     else:
-        rest = range(len(cells))
+        rest = list(range(len(cells)))
     seen: dict[str, Any] = {}
     try:
         for i in rest:
@@ -455,7 +455,7 @@ def write_new(tom: Tom, session: Session, columns: TargetColumns, *, source: str
         writer.insert("targets", list(table), list(zip(*table.values(), strict=True)),
                       constants={"type": SIDEREAL, "created": stamp, "modified": stamp})
         del table
-        name_rows = []
+        name_rows: list[tuple[Any, ...]] = []
         append = name_rows.append
         for i in range(start, stop):
             tid = ids[i]
@@ -466,8 +466,8 @@ def write_new(tom: Tom, session: Session, columns: TargetColumns, *, source: str
         writer.insert("target_names", NAME_COLUMNS[:4], name_rows, constants={"source": source, "created": stamp})
         del name_rows
         tails = [(key, _tails(values[start:stop], writer)) for key, values in extras]
-        writer.insert("target_extras", EXTRA_COLUMNS, [(ids[start + k], key, *tail[k]) for k in range(count)
-                                                        for key, tail in tails if tail[k] is not None])
+        writer.insert("target_extras", EXTRA_COLUMNS, [(ids[start + k], key, *cells) for k in range(count)
+                                                        for key, tail in tails if (cells := tail[k]) is not None])
         del tails
         if progress is not None:
             progress(count)

@@ -55,6 +55,7 @@ def load(session: Session, ids: Iterable[int]) -> dict[int, Target]:
     fields = MODEL_FIELDS
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start:start + CHUNK]
+        params: tuple[Any, ...]
         if postgres:
             where, params = "= ANY(%s)", (chunk,)
         else:
