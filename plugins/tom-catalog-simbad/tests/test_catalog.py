@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from tom_catalog_simbad.catalog import SimbadCatalog, pick_distance
+from tom_catalog_simbad.client import parse_votable
 from tom_catalog_simbad.fake import FakeSimbad
-from tom_catalog_simbad.queries import adql_string, clean_identifier, identifier_key, objects_query
+from tom_catalog_simbad.queries import adql_string, clean_identifier, identifier_key, names_upload, objects_query
 from tomcore.domain.targets import SIDEREAL
 from tomcore.errors import ServiceError
 
@@ -71,7 +72,7 @@ def test_quasar_with_redshift_and_distance_in_mpc(catalog: Any) -> None:
 
 def test_name_with_a_quote_and_a_name_prefix(catalog: Any, simbad: FakeSimbad) -> None:
     (entry,) = catalog.resolve("Barnard's Star")
-    assert "ident.id = 'Barnard''s Star'" in simbad.queries[0]
+    assert parse_votable(simbad.uploads[0]["names"]).rows == [{"asked_index": 0, "asked_id": "Barnard's Star"}]
     assert entry.name == "Barnard's Star"  # "NAME Barnard's Star" without SIMBAD's NAME prefix
     assert entry.target.pm_dec == 10362.394 and entry.target.parallax == 546.9759
     assert "Barnard's Runaway Star" in entry.aliases and "V* V2500 Oph" in entry.aliases
@@ -99,9 +100,31 @@ def test_batch_resolves_many_names_in_one_query(catalog: Any, simbad: FakeSimbad
                                                                "Barnard's Star", "M 31"]
     queries = simbad.queries
     assert len(queries) == 2  # one for the names, one for their distances
-    assert queries[0].count("ident.id = ") == 7  # the repeated name is asked once
+    assert "FROM TAP_UPLOAD.names JOIN ident" in queries[0]
+    uploaded = parse_votable(simbad.uploads[0]["names"]).rows
+    assert [row["asked_id"] for row in uploaded] == ["M31", "Vega", "nope-1", "SN 2011fe", "3C 273", "Barnard's Star",
+                                                     "nope-2"]  # the repeated name is asked once
     assert "FROM mesDistance WHERE oidref IN (" in queries[1]
     assert sum(done) == 7
+
+
+def test_rows_go_back_to_the_names_however_simbad_spells_them(catalog: Any, simbad: FakeSimbad) -> None:
+    # SIMBAD finds "alf Lyr" as "* alf Lyr" and "V2500 Oph" as "V* V2500 Oph": spellings a
+    # client cannot map back by itself; the uploaded index says which name found each row
+    results = catalog.resolve_many(["alf Lyr", "V2500 Oph", "nope", "m 31"])
+    assert [r.entries[0].name if r.found else None for r in results] == ["* alf Lyr", "Barnard's Star", None, "M 31"]
+    assert results[0].entries[0].term == "alf Lyr" and "alf Lyr" in results[0].entries[0].aliases
+
+
+def test_a_long_batch_is_one_short_query(simbad_url: str, tom_factory: Any, simbad: FakeSimbad) -> None:
+    tom = tom_factory("long", config=f'\n[plugins.simbad]\ntap_url = "{simbad_url}"\nmin_interval = 0\n'
+                                     "batch_size = 5000\ndistances = false\n")
+    names = [f"[LONG2026] {i:05d} '{'x' * 40}'" for i in range(3000)] + ["Vega"]
+    results = tom.components.catalogs.get("simbad").resolve_many(names)
+    assert [r.found for r in results] == [False] * 3000 + [True]
+    (query,) = simbad.queries
+    assert len(query) < 1000  # the names are uploaded, not written into the ADQL
+    assert len(parse_votable(simbad.uploads[0]["names"]).rows) == 3001
 
 
 def test_batch_size_bounds_the_names_per_query(simbad_url: str, tom_factory: Any, simbad: FakeSimbad) -> None:
@@ -109,7 +132,7 @@ def test_batch_size_bounds_the_names_per_query(simbad_url: str, tom_factory: Any
                                       "batch_size = 2\ndistances = false\n")
     results = tom.components.catalogs.get("simbad").resolve_many(["M31", "Vega", "3C 273", "nope", "SN 2011fe"])
     assert sum(r.found for r in results) == 4
-    assert [q.count("ident.id = ") for q in simbad.queries] == [2, 2, 1]
+    assert [len(parse_votable(u["names"]).rows) for u in simbad.uploads] == [2, 2, 1]
     assert all("mesDistance" not in q for q in simbad.queries)
     assert results[0].entries[0].target.distance is None
 
@@ -119,8 +142,8 @@ def test_overflowing_answers_are_split(simbad_url: str, tom_factory: Any, simbad
                                          "maxrec = 2\n")
     results = tom.components.catalogs.get("simbad").resolve_many(["M31", "Vega", "3C 273"])
     assert [r.entries[0].name for r in results] == ["M 31", "* alf Lyr", "3C 273"]
-    name_queries = [q for q in simbad.queries if "FROM basic" in q]
-    assert [q.count("ident.id = ") for q in name_queries] == [3, 1, 2]  # 3 rows > 2: split in halves
+    name_uploads = [[row["asked_index"] for row in parse_votable(u["names"]).rows] for u in simbad.uploads if u]
+    assert name_uploads == [[0, 1, 2], [0], [1, 2]]  # 3 rows > 2: split in halves, indexes kept
     # M31 alone has 4 distances: truncated at maxrec, the 2 first are used and a warning logged
     assert results[0].entries[0].target.distance == pytest.approx(752000.0)
 
@@ -138,10 +161,11 @@ def test_adql_helpers() -> None:
     assert identifier_key("NAME Andromeda Galaxy") == identifier_key("andromeda galaxy")
     assert clean_identifier("NGC   224") == "NGC 224" and clean_identifier("NAME Vega") == "Vega"
     assert clean_identifier("* alf Lyr") == "* alf Lyr"
-    query = objects_query(["M31", "Vega"])
-    assert query.startswith("SELECT ident.id AS matched_id, basic.oid, basic.main_id, basic.ra, basic.dec")
-    assert query.endswith("WHERE ident.id = 'M31' OR ident.id = 'Vega'")
-    assert "LEFT JOIN ids ON basic.oid = ids.oidref" in query
+    query = objects_query()
+    assert query.startswith("SELECT TAP_UPLOAD.names.asked_index, ident.id AS matched_id, basic.oid, basic.main_id")
+    assert query.endswith("JOIN basic ON basic.oid = ident.oidref LEFT JOIN ids ON basic.oid = ids.oidref")
+    upload = parse_votable(names_upload([(0, "Barnard's <Star> & co\x00"), (7, "M31")]))
+    assert upload.rows == [{"asked_index": 0, "asked_id": "Barnard's <Star> & co"}, {"asked_index": 7, "asked_id": "M31"}]
 
 
 def test_pick_distance_converts_units_and_takes_the_latest() -> None:
@@ -150,16 +174,6 @@ def test_pick_distance_converts_units_and_takes_the_latest() -> None:
             {"dist": None, "unit": "pc", "bibcode": "2024A&A...1"}]
     assert pick_distance(rows)[:2] == (pytest.approx(2000.0), pytest.approx(200.0))
     assert pick_distance([]) == (None, None, None)
-
-
-def test_rows_come_back_to_the_names_asked_for() -> None:
-    # SIMBAD matches spellings our key may not (leading zeros): such a row still goes back
-    # to its name, and a row nobody asked for goes to the one name left without an answer
-    rows = [{"oid": 1, "matched_id": "NGC   224"}, {"oid": 2, "matched_id": "* alf Lyr"},
-            {"oid": 3, "matched_id": "V* RR Lyr"}]
-    assigned = SimbadCatalog._assign(["NGC0224", "alf Lyr", "*alflyr"], rows)
-    assert assigned == {"NGC0224": [rows[0]], "alf Lyr": [rows[2]], "*alflyr": [rows[1]]}
-    assert SimbadCatalog._assign(["a", "b"], [{"oid": 9, "matched_id": "zzz"}]) == {"a": [], "b": []}
 
 
 def test_a_name_of_several_objects_returns_them_all(catalog: Any, simbad: FakeSimbad, simbad_tom: Any) -> None:

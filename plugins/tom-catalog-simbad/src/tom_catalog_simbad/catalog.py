@@ -3,25 +3,32 @@
 For each name it fills name (SIMBAD's main identifier), ra, dec (ICRS, epoch J2000), proper
 motions, parallax and, from ``mesDistance``, the distance with its error; the object type,
 radial velocity, redshift and spectral type become typed extras; every identifier of the
-object becomes an alias. Many names are resolved with one query per ``batch_size`` names.
+object becomes an alias. Many names are resolved with one query per ``batch_size`` names,
+sent as a TAP upload.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from tom_catalog_simbad.queries import clean_identifier, distances_query, identifier_key, objects_query
+from tom_catalog_simbad.queries import (
+    NAMES_TABLE,
+    clean_identifier,
+    distances_query,
+    identifier_key,
+    names_upload,
+    objects_query,
+)
 from tomcore.config import Setting
 from tomcore.contracts.catalogs import Catalog
 from tomcore.domain.catalogs import CatalogEntry, Resolution
 from tomcore.domain.targets import SIDEREAL, Target
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tom_catalog_simbad.client import TapClient
+    from tom_catalog_simbad.client import TapClient, TapResult
     from tomcore.config import SectionView
 
 log = logging.getLogger("tom_catalog_simbad")
@@ -76,21 +83,29 @@ class SimbadCatalog(Catalog):
 
     def resolve_many(self, terms: Sequence[str], *, progress: Callable[[int], None] | None = None,
                      **options: Any) -> list[Resolution]:
-        """Resolve ``terms`` with one query per ``batch_size`` distinct names (plus one for
-        their distances)."""
+        """Resolve ``terms`` with one query per ``batch_size`` distinct names (uploaded as a
+        table, plus one query for their distances)."""
         wanted = list(dict.fromkeys(t.strip() for t in terms if t and t.strip()))
         found: dict[str, list[CatalogEntry]] = {}
         for start in range(0, len(wanted), self.batch_size):
             chunk = wanted[start:start + self.batch_size]
-            rows_by_term = self._assign(chunk, self._query_split(chunk, objects_query))
-            oids = {row["oid"] for rows in rows_by_term.values() for row in rows if row.get("oid") is not None}
+            rows_by_index: dict[int, list[dict[str, Any]]] = {}
+            for row in self._query_split(list(enumerate(chunk)), self._names_query):
+                index = row.get("asked_index")
+                if not isinstance(index, int) or not 0 <= index < len(chunk):
+                    log.warning("SIMBAD answered a row for no name asked (asked_index %r)", index)
+                    continue
+                rows = rows_by_index.setdefault(index, [])
+                if all(r.get("oid") != row.get("oid") for r in rows):
+                    rows.append(row)
+            oids = {row["oid"] for rows in rows_by_index.values() for row in rows if row.get("oid") is not None}
             distances: dict[int, list[dict[str, Any]]] = {}
             if oids and self.config["distances"]:
-                for row in self._query_split(sorted(oids), distances_query):
+                for row in self._query_split(sorted(oids), self._distances_query):
                     distances.setdefault(row["oidref"], []).append(row)
-            for term in chunk:
+            for index, term in enumerate(chunk):
                 found[term] = [self.entry(term, row, distances.get(row["oid"], []) if row.get("oid") is not None else [])
-                               for row in rows_by_term[term]]
+                               for row in rows_by_index.get(index, [])]
             if progress is not None:
                 progress(len(chunk))
         # a name of several objects comes back with all of them (status "ambiguous")
@@ -98,48 +113,22 @@ class SimbadCatalog(Catalog):
 
     # -- steps ---------------------------------------------------------------------------------
 
-    def _query_split(self, items: Sequence[Any], build: Callable[[Sequence[Any]], str]) -> list[dict[str, Any]]:
-        """Run ``build(items)``; when the service truncates the answer (OVERFLOW), ask again
+    def _names_query(self, names: Sequence[tuple[int, str]]) -> TapResult:
+        return self.client.query(objects_query(), uploads={NAMES_TABLE: names_upload(names)})
+
+    def _distances_query(self, oids: Sequence[int]) -> TapResult:
+        return self.client.query(distances_query(oids))
+
+    def _query_split(self, items: Sequence[Any], run: Callable[[Sequence[Any]], TapResult]) -> list[dict[str, Any]]:
+        """Run ``run(items)``; when the service truncates the answer (OVERFLOW), ask again
         in two halves."""
-        result = self.client.query(build(items))
+        result = run(items)
         if result.overflow:
             if len(items) > 1:
                 middle = len(items) // 2
-                return self._query_split(items[:middle], build) + self._query_split(items[middle:], build)
+                return self._query_split(items[:middle], run) + self._query_split(items[middle:], run)
             log.warning("SIMBAD truncated the answer for %r at %d rows (maxrec)", items[0], len(result.rows))
         return result.rows
-
-    @staticmethod
-    def _assign(chunk: Sequence[str], rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-        """Give each row back to the name(s) it was found by (one row per object and name)."""
-        by_key: dict[str, list[str]] = {}
-        for term in chunk:
-            by_key.setdefault(identifier_key(term), []).append(term)
-        assigned: dict[str, list[dict[str, Any]]] = {term: [] for term in chunk}
-        stray = []
-        by_loose_key: dict[str, list[str]] = {}
-        for term in chunk:
-            by_loose_key.setdefault(_loose(identifier_key(term)), []).append(term)
-        for row in rows:
-            key = identifier_key(row.get("matched_id") or "")
-            terms = by_key.get(key) or by_loose_key.get(_loose(key))
-            if terms is None:
-                stray.append(row)
-                continue
-            for term in terms:
-                if all(r.get("oid") != row.get("oid") for r in assigned[term]):
-                    assigned[term].append(row)
-        if stray:
-            # SIMBAD matched a spelling we do not normalise the same way; give the rows to
-            # the one name left without an answer, if there is exactly one.
-            empty = [term for term in chunk if not assigned[term]]
-            oids = {row.get("oid") for row in stray}
-            if len(empty) == 1 and len(oids) == 1:
-                assigned[empty[0]].append(stray[0])
-            else:
-                log.warning("SIMBAD rows matched by %s could not be given back to a name",
-                            ", ".join(repr(r.get("matched_id")) for r in stray))
-        return assigned
 
     def entry(self, term: str, row: dict[str, Any], distances: list[dict[str, Any]]) -> CatalogEntry:
         """Map one SIMBAD row (and its distances) to a catalog entry."""
@@ -193,11 +182,6 @@ def pick_distance(rows: list[dict[str, Any]]) -> tuple[float | None, float | Non
     errors = [abs(v) for v in (_float(row.get("minus_err")), _float(row.get("plus_err"))) if v is not None]
     distance = float(row["dist"]) * factor
     return distance, (sum(errors) / len(errors) * factor if errors else None), row
-
-
-def _loose(key: str) -> str:
-    """A looser identifier key: leading zeros of numbers dropped (``ngc0224`` is ``ngc224``)."""
-    return re.sub(r"(?<!\d)0+(?=\d)", "", key)
 
 
 def _float(value: Any) -> float | None:

@@ -60,17 +60,31 @@ class TapClient:
                 time.sleep(pause)
             self._last = time.monotonic()
 
-    def query(self, adql: str, *, maxrec: int | None = None) -> TapResult:
+    def query(self, adql: str, *, maxrec: int | None = None, uploads: dict[str, bytes] | None = None) -> TapResult:
         """Run ``adql`` (POST ``sync``, ``REQUEST=doQuery``, ``LANG=ADQL``) and return its rows.
+
+        ``uploads`` maps a table name to a VOTable document: the tables are sent with the
+        query as a TAP upload (``multipart/form-data``, ``UPLOAD=name,param:name``) and the
+        ADQL reads them as ``TAP_UPLOAD.<name>``.
 
         An ADQL error (``QUERY_STATUS=ERROR``, HTTP 400 per the TAP standard, or 200 from
         services that do not follow it) raises :class:`ServiceError` with the service's
         message; so does a body that is not a VOTable.
         """
         self._wait_turn()
+        params = {"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": adql, "MAXREC": str(maxrec or self.maxrec)}
+        data: Any = params
+        headers = None
+        if uploads:
+            from urllib3.filepost import encode_multipart_formdata
+
+            fields: dict[str, Any] = {**params, "UPLOAD": ";".join(f"{name},param:{name}" for name in uploads)}
+            for name, table in uploads.items():
+                fields[name] = (f"{name}.xml", table, "application/x-votable+xml")
+            data, content_type = encode_multipart_formdata(fields)
+            headers = {"Content-Type": content_type}
         response = self.http.post(
-            "sync",
-            data={"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": adql, "MAXREC": str(maxrec or self.maxrec)},
+            "sync", data=data, headers=headers,
             ok=(400,),
             retry_post=True,  # a sync query changes nothing: safe to repeat
         )

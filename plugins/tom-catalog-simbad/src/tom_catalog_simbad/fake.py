@@ -5,11 +5,15 @@ It answers ``POST``/``GET /simbad/sim-tap/sync`` as SIMBAD does (apis.md §3): T
 ``RESOURCE type="results"``, ``INFO name="QUERY_STATUS"`` (``OK``; ``OVERFLOW`` after the
 table when ``MAXREC`` truncated the answer), ``FIELD`` declarations and ``TABLEDATA`` rows
 (empty cells for missing values); zero rows when nothing matches; ``QUERY_STATUS=ERROR``
-with HTTP 400 for ADQL it cannot run. It understands the ADQL shapes a client sends for
-name lookups (``basic`` joined to ``ident`` and ``ids``, ``ident.id = '...'`` criteria
-combined with ``OR``, identifiers compared ignoring case, spacing and the ``NAME`` prefix of common names) and distance lookups
-(``mesDistance`` by ``oidref``). ``GET /simbad/sim-tap/capabilities`` answers the VOSI
-capabilities with SIMBAD's output limit.
+with HTTP 400 for ADQL it cannot run. It takes TAP uploads (``multipart/form-data`` with
+``UPLOAD=name,param:part`` and the VOTable in that part, read as ``TAP_UPLOAD.name``; at
+most 200,000 rows, SIMBAD's upload limit). It understands the ADQL shapes a client sends for
+name lookups (``basic`` joined to ``ident`` and ``ids``, with ``ident.id = '...'`` criteria
+combined with ``OR``, or an uploaded table of names joined on ``ident.id``, as astroquery's
+``query_objects`` does; identifiers compared ignoring case, spacing and the ``NAME`` prefix
+of common names) and distance lookups (``mesDistance`` by ``oidref``).
+``GET /simbad/sim-tap/capabilities`` answers the VOSI capabilities with SIMBAD's output and
+upload limits.
 
 The objects are real ones with values in SIMBAD's own formats (padded identifiers such as
 ``"M  31"``, ``|``-separated ``ids``, distance units with trailing spaces)::
@@ -27,12 +31,15 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+import attrs
 from werkzeug.wrappers import Request, Response
 
 from tomcore.testing.fakehttp import JsonApp
 
 TAP_PATH = "/simbad/sim-tap"
 VOTABLE_TYPE = "application/x-votable+xml"
+#: SIMBAD's upload limit (rows), as its capabilities say.
+UPLOAD_LIMIT = 200_000
 
 #: Column schema of the fake: (datatype, unit, ucd) as SIMBAD declares them.
 BASIC_SCHEMA: dict[str, tuple[str, str, str]] = {
@@ -163,15 +170,51 @@ _STRING = r"'((?:[^']|'')*)'"
 
 def simbad_key(identifier: str) -> str:
     """SIMBAD compares identifiers ignoring case and spacing, and finds common names
-    (stored as ``NAME Andromeda Galaxy``) without their ``NAME`` prefix."""
-    key = _SPACES.sub("", identifier).casefold()
-    if identifier.strip()[:5].casefold() == "name " and len(key) > 4:
-        key = key[4:]
-    return key
+    (stored as ``NAME Andromeda Galaxy``) without their ``NAME`` prefix and stars without
+    their ``*``/``V*`` prefix (``alf Lyr`` is ``* alf Lyr``, ``V2500 Oph`` is ``V* V2500 Oph``)."""
+    text = identifier.strip()
+    lowered = text.casefold()
+    for prefix in ("name ", "v* ", "* "):
+        if lowered.startswith(prefix) and len(lowered) > len(prefix):
+            text = text[len(prefix):]
+            break
+    return _SPACES.sub("", text).casefold()
 
 
 class AdqlError(Exception):
     """The fake cannot run this ADQL (SIMBAD would say why)."""
+
+
+@attrs.define
+class Upload:
+    """A table uploaded with a query: its column schema and rows."""
+
+    schema: dict[str, tuple[str, str, str]]
+    rows: list[dict[str, Any]]
+
+    @classmethod
+    def read(cls, content: bytes) -> Upload:
+        """Parse an uploaded VOTable (astropy); a document that is not one is an error."""
+        import io
+
+        from astropy.io.votable import parse
+
+        try:
+            table = parse(io.BytesIO(content), verify="ignore").get_first_table()
+        except Exception as exc:
+            raise AdqlError(f"the uploaded table is not a VOTable ({type(exc).__name__}: {exc})") from None
+        import numpy as np
+
+        columns = [field.name.lower() for field in table.fields]
+        schema = {name: (field.datatype, str(field.unit or ""), field.ucd or "")
+                  for name, field in zip(columns, table.fields, strict=True)}
+        rows = []
+        data = table.to_table()
+        for record in data:
+            values = [None if np.ma.is_masked(v) else (v.item() if hasattr(v, "item") else v)
+                      for v in (record[c] for c in data.colnames)]
+            rows.append({c: (v.decode() if isinstance(v, bytes) else v) for c, v in zip(columns, values, strict=True)})
+        return cls(schema, rows)
 
 
 class FakeSimbad(JsonApp):
@@ -186,11 +229,12 @@ class FakeSimbad(JsonApp):
     @property
     def queries(self) -> list[str]:
         """The ADQL of every sync request received, in order."""
-        found = []
-        for request in self.requests_to(f"{TAP_PATH}/sync"):
-            params = _form(request)
-            found.append(params.get("QUERY", ""))
-        return found
+        return [_form(request)[0].get("QUERY", "") for request in self.requests_to(f"{TAP_PATH}/sync")]
+
+    @property
+    def uploads(self) -> list[dict[str, bytes]]:
+        """The uploaded parts (name to content) of every sync request received, in order."""
+        return [_form(request)[1] for request in self.requests_to(f"{TAP_PATH}/sync")]
 
     # -- endpoints -----------------------------------------------------------------------------
 
@@ -225,7 +269,11 @@ class FakeSimbad(JsonApp):
         except ValueError:
             return self.error(f"Incorrect MAXREC value: {params.get('MAXREC')}")
         try:
-            fields, rows = self.run(query)
+            uploads = self._uploads(params.get("UPLOAD", ""), request)
+        except AdqlError as exc:
+            return self.error(f"Incorrect UPLOAD: {exc}", query)
+        try:
+            fields, rows = self.run(query, uploads)
         except AdqlError as exc:
             return self.error(f"Incorrect ADQL query: {exc}", query)
         overflow = len(rows) > maxrec
@@ -233,8 +281,32 @@ class FakeSimbad(JsonApp):
 
     # -- ADQL ----------------------------------------------------------------------------------
 
-    def run(self, query: str) -> tuple[list[tuple[str, ...]], list[list[Any]]]:
+    @staticmethod
+    def _uploads(spec: str, request: Request) -> dict[str, Upload]:
+        """The tables of ``UPLOAD=name,param:part[;...]``, read from the request's parts."""
+        tables: dict[str, Upload] = {}
+        for item in filter(None, (part.strip() for part in spec.split(";"))):
+            name, _, source = item.partition(",")
+            if not re.fullmatch(r"[A-Za-z]\w*", name.strip()) or not source.startswith("param:"):
+                raise AdqlError(f"{item!r} is not name,param:part (URLs are not fetched by this fake)")
+            part = request.files.get(source[len("param:"):])
+            if part is None:
+                raise AdqlError(f"no part named {source[len('param:'):]!r} in the request")
+            tables[name.strip().lower()] = Upload.read(part.read())
+            if len(tables[name.strip().lower()].rows) > UPLOAD_LIMIT:
+                raise AdqlError(f"the table {name!r} has more than {UPLOAD_LIMIT} rows (upload limit)")
+        return tables
+
+    def run(self, query: str, uploads: dict[str, Upload] | None = None) -> tuple[list[tuple[str, ...]], list[list[Any]]]:
         text = _SPACES.sub(" ", query).strip()
+        match = re.fullmatch(
+            r"SELECT (?:TOP (?P<top>\d+) )?(?P<cols>.+?) FROM TAP_UPLOAD\.(?P<upload>\w+)"
+            r" JOIN ident ON (?:TAP_UPLOAD\.(?P=upload)\.(?P<key>\w+) = ident\.id|ident\.id = TAP_UPLOAD\.(?P=upload)\.(?P<key2>\w+))"
+            r" JOIN basic ON basic\.oid = ident\.oidref"
+            r"(?P<ids> LEFT JOIN ids ON basic\.oid = ids\.oidref| JOIN ids ON basic\.oid = ids\.oidref)?",
+            text, re.IGNORECASE)
+        if match:
+            return self._objects_by_upload(match, uploads or {})
         match = re.fullmatch(
             r"SELECT (?:TOP (?P<top>\d+) )?(?P<cols>.+?) FROM basic JOIN ident ON basic\.oid = ident\.oidref"
             r"(?P<ids> LEFT JOIN ids ON basic\.oid = ids\.oidref| JOIN ids ON basic\.oid = ids\.oidref)?"
@@ -250,7 +322,7 @@ class FakeSimbad(JsonApp):
         """(table, column, output name, datatype, unit, ucd) of each selected column."""
         fields: list[tuple[str, ...]] = []
         for item in (part.strip() for part in text.split(",")):
-            m = re.fullmatch(r'(?:(\w+)\.)?"?(\w+)"?(?: AS "?(\w+)"?)?', item, re.IGNORECASE)
+            m = re.fullmatch(r'(?:((?:TAP_UPLOAD\.)?\w+)\.)?"?(\w+)"?(?: AS "?(\w+)"?)?', item, re.IGNORECASE)
             if not m:
                 raise AdqlError(f"unexpected select item {item!r}")
             table, column, alias = m.group(1), m.group(2), m.group(3)
@@ -273,10 +345,7 @@ class FakeSimbad(JsonApp):
             if not m:
                 raise AdqlError(f"unsupported criterion {clause!r}")
             names.append(m.group(1).replace("''", "'"))
-        index: dict[str, list[tuple[dict[str, Any], str]]] = {}
-        for obj in self.objects:  # rebuilt per query: tests may edit the objects
-            for identifier in obj["ids"].split("|"):
-                index.setdefault(simbad_key(identifier), []).append((obj, identifier))
+        index = self._index()
         rows = []
         for name in names:
             seen = set()
@@ -284,6 +353,40 @@ class FakeSimbad(JsonApp):
                 if obj["oid"] not in seen:
                     seen.add(obj["oid"])
                     rows.append([self._value(obj, identifier, table, column) for table, column, *_ in fields])
+        if match.group("top"):
+            rows = rows[:int(match.group("top"))]
+        return fields, rows
+
+    def _index(self) -> dict[str, list[tuple[dict[str, Any], str]]]:
+        """Objects by identifier key (rebuilt per query: tests may edit the objects)."""
+        index: dict[str, list[tuple[dict[str, Any], str]]] = {}
+        for obj in self.objects:
+            for identifier in obj["ids"].split("|"):
+                index.setdefault(simbad_key(identifier), []).append((obj, identifier))
+        return index
+
+    def _objects_by_upload(self, match: re.Match[str], uploads: dict[str, Upload]) -> tuple[list[Any], list[list[Any]]]:
+        name = match.group("upload").lower()
+        upload = uploads.get(name)
+        if upload is None:
+            raise AdqlError(f"unknown table \"TAP_UPLOAD.{match.group('upload')}\" (nothing uploaded under that name)")
+        key_column = (match.group("key") or match.group("key2")).lower()
+        if key_column not in upload.schema:
+            raise AdqlError(f"unknown column \"{key_column}\" in TAP_UPLOAD.{name}")
+        tables = {f"tap_upload.{name}": upload.schema, "basic": BASIC_SCHEMA, "ident": IDENT_SCHEMA}
+        if match.group("ids"):
+            tables["ids"] = IDS_SCHEMA
+        fields = self._columns(match.group("cols"), tables)
+        index = self._index()
+        rows = []
+        for uploaded in upload.rows:  # an inner join: names SIMBAD does not know give no row
+            asked = uploaded.get(key_column)
+            seen = set()
+            for obj, identifier in index.get(simbad_key(str(asked or "")), ()):
+                if obj["oid"] not in seen:
+                    seen.add(obj["oid"])
+                    rows.append([uploaded.get(column) if table.startswith("tap_upload.")
+                                 else self._value(obj, identifier, table, column) for table, column, *_ in fields])
         if match.group("top"):
             rows = rows[:int(match.group("top"))]
         return fields, rows
@@ -364,15 +467,21 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def _form(request: dict[str, Any]) -> dict[str, str]:
-    """The TAP parameters of a logged request (form body for POST, query for GET)."""
-    from urllib.parse import parse_qsl
+def _form(request: dict[str, Any]) -> tuple[dict[str, str], dict[str, bytes]]:
+    """The TAP parameters (query string, then the urlencoded or multipart body) and the
+    uploaded parts of a logged request."""
+    from werkzeug.test import EnvironBuilder
 
     params = {k.upper(): v[0] for k, v in request["args"].items()}
+    files: dict[str, bytes] = {}
     data = request.get("data") or b""
     if data:
-        params.update({k.upper(): v for k, v in parse_qsl(data.decode("utf-8", "replace"), keep_blank_values=True)})
-    return params
+        content_type = {k.lower(): v for k, v in request["headers"].items()}.get("content-type", "")
+        environ = EnvironBuilder(method="POST", data=data, content_type=content_type).get_environ()
+        parsed = Request(environ)
+        params.update({k.upper(): v for k, v in parsed.form.items()})
+        files = {k: f.read() for k, f in parsed.files.items()}
+    return params, files
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,15 +1,21 @@
 """The ADQL this plugin sends to SIMBAD, and how SIMBAD compares identifiers.
 
-One query resolves a whole batch of names: ``basic`` joined to ``ident`` (one row per
-identifier; name lookup is a match on ``ident.id``, where SIMBAD ignores case and spacing)
-and to ``ids`` (every identifier of the object in one ``|``-separated string). A second,
-optional query reads the published distances of the objects found from ``mesDistance``.
+One query resolves a whole batch of names: the names travel as a TAP upload (a VOTable
+table ``TAP_UPLOAD.names`` of ``asked_index``, ``asked_id``), joined to ``ident`` (one row per
+identifier; name lookup is a match on ``ident.id``, where SIMBAD ignores case and spacing), to
+``basic`` and to ``ids`` (every identifier of the object in one ``|``-separated string). This
+is how astroquery's ``query_objects`` asks for a list of names: the query text stays the same
+size whatever the number of names (SIMBAD takes up to 200,000 uploaded rows), and each row
+carries the index of the name that found it, so rows go back to the names asked for exactly,
+however SIMBAD spelled the identifier that matched. A second, optional query reads the
+published distances of the objects found from ``mesDistance``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from xml.sax.saxutils import escape
 
 #: Columns of ``basic`` the catalog maps (SIMBAD TAP names).
 BASIC_COLUMNS = (
@@ -28,22 +34,40 @@ def adql_string(value: str) -> str:
     return "'" + _CONTROL.sub("", value).replace("'", "''") + "'"
 
 
-def objects_query(names: Sequence[str]) -> str:
-    """One query for the objects having any of ``names`` as an identifier.
+#: Name of the uploaded table of names (``TAP_UPLOAD.<name>`` in the ADQL).
+NAMES_TABLE = "names"
 
-    Each row carries the identifier that matched (``matched_id``, in SIMBAD's spelling) so
-    rows can be given back to the names asked for.
+
+def objects_query() -> str:
+    """The query for the objects having an uploaded name (``TAP_UPLOAD.names``) as an
+    identifier; see :func:`names_upload` for the table.
+
+    Each row carries the index of the name that found it (``asked_index``) and the
+    identifier that matched (``matched_id``, in SIMBAD's spelling). Unknown names give no row.
     """
-    if not names:
-        raise ValueError("no names to query")
+    upload = f"TAP_UPLOAD.{NAMES_TABLE}"
     columns = ", ".join(f"basic.{c}" for c in BASIC_COLUMNS)
-    where = " OR ".join(f"ident.id = {adql_string(name)}" for name in names)
     return (
-        f"SELECT ident.id AS matched_id, {columns}, ids.ids "
-        "FROM basic JOIN ident ON basic.oid = ident.oidref "
-        "LEFT JOIN ids ON basic.oid = ids.oidref "
-        f"WHERE {where}"
+        f"SELECT {upload}.asked_index, ident.id AS matched_id, {columns}, ids.ids "
+        f"FROM {upload} JOIN ident ON {upload}.asked_id = ident.id "
+        "JOIN basic ON basic.oid = ident.oidref "
+        "LEFT JOIN ids ON basic.oid = ids.oidref"
     )
+
+
+def names_upload(names: Iterable[tuple[int, str]]) -> bytes:
+    """The VOTable of ``(index, name)`` pairs uploaded as ``TAP_UPLOAD.names``
+    (columns ``asked_index`` int and ``asked_id`` char)."""
+    rows = "".join(f"<TR><TD>{int(index)}</TD><TD>{escape(_CONTROL.sub('', name))}</TD></TR>"
+                   for index, name in names)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">'
+        f'<RESOURCE type="results"><TABLE name="{NAMES_TABLE}">'
+        '<FIELD name="asked_index" datatype="int"/>'
+        '<FIELD name="asked_id" datatype="char" arraysize="*"/>'
+        f"<DATA><TABLEDATA>{rows}</TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>\n"
+    ).encode()
 
 
 def distances_query(oids: Iterable[int]) -> str:
