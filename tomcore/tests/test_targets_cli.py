@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
 
 from tomcore.domain.targets import Target
+from tomcore.services.target_io import write_csv
 
 
 def add_some(tom):
@@ -174,3 +176,49 @@ def test_list_extra_booleans(tom, run_tom):
     assert names(run_tom("targets", "list", "--extra", "followup!=true", "--json")) == ["Unflagged"]
     assert names(run_tom("targets", "list", "--extra", "followup=false", "--json")) == ["Unflagged"]
     assert "booleans compare only" in run_tom("targets", "list", "--extra", "followup<true", expect=1).stderr
+
+
+def test_list_json_and_csv_stream_in_chunks_without_loading_every_target(tom, run_tom, monkeypatch, tmp_path):
+    """`list --json`/`--csv` and `export` read the targets a chunk at a time (here 3), never
+    all at once through `find`, and print exactly what one whole list would give."""
+    from tomcore.cli.output import to_jsonable
+    from tomcore.services import target_query
+
+    add_some(tom)
+    tom.targets.save([Target(name=f"T{i}", ra=210.8 + i / 1000, dec=54.3, aliases=[f"alias-{i}"] * (i == 7),
+                             extras={"n": i}, lists=["many"] * (i % 2)) for i in range(11)])
+    whole = target_query.find(tom, target_query.TargetQuery.build(sort=["-n", "name"]))
+    cone = target_query.find(tom, target_query.TargetQuery.build(cone=("210.8", "54.3", "0.5")))
+    loaded: list[int] = []
+    real_load = type(tom.targets).load
+
+    def load(self, session, ids):
+        ids = list(ids)
+        loaded.append(len(ids))
+        return real_load(self, session, ids)
+
+    def no_find(*args, **kwargs):
+        raise AssertionError("a streamed listing must not load every target at once")
+
+    monkeypatch.setattr(target_query, "STREAM_CHUNK", 3)
+    monkeypatch.setattr(type(tom.targets), "load", load)
+    monkeypatch.setattr(target_query, "find", no_find)
+
+    listed = run_tom("targets", "list", "--sort", "-n,name", "--json").json()
+    assert listed == [to_jsonable(t) for t in whole.targets] and len(listed) == 18
+    assert max(loaded) == 3 and len(loaded) == 6
+    near = run_tom("targets", "list", "--cone", "210.8", "54.3", "0.5", "--json").json()
+    assert [t["name"] for t in near] == [t.name for t in cone.targets] and len(near) == 13
+    assert [t["separation_arcsec"] for t in near] == pytest.approx([cone.separations[t.id] for t in cone.targets])
+    assert run_tom("targets", "list", "--name", "nothing-like-it", "--json").json() == []
+    assert run_tom("targets", "list", "--limit", "4", "--sort", "name", "--json").json() == \
+        [to_jsonable(t) for t in sorted(whole.targets, key=lambda t: (t.name, t.id))][:4]
+
+    buffer = io.StringIO()
+    write_csv(whole.targets, buffer)
+    loaded.clear()
+    assert run_tom("targets", "list", "--sort", "-n,name", "--csv").stdout == buffer.getvalue()
+    assert loaded == [3] * 12  # two passes (columns, then rows), a chunk at a time
+    run_tom("targets", "export", "--sort", "-n,name", "-o", str(tmp_path / "all.csv"))
+    assert (tmp_path / "all.csv").read_text() == buffer.getvalue()
+    assert not list(tmp_path.glob("*.partial"))

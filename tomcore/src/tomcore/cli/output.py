@@ -48,6 +48,21 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False))
 
 
+def print_json_stream(items: Iterable[Any]) -> None:
+    """A JSON array written element by element as ``items`` are produced (the same text as
+    :func:`print_json` of the list), so a long listing never sits in memory whole."""
+    first = True
+    pending: list[str] = []
+    for item in items:
+        text = json.dumps(to_jsonable(item), indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        pending.append(("[\n  " if first else ",\n  ") + text)
+        first = False
+        if len(pending) >= 200:
+            click.echo("".join(pending), nl=False)
+            pending.clear()
+    click.echo("".join(pending) + ("[]" if first else "\n]"))
+
+
 def _console() -> Any:
     """A rich console on stdout; when stdout is not a terminal, wide enough never to wrap
     a row, so that piped output stays one line per record (grep, less -S)."""

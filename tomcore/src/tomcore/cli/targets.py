@@ -7,13 +7,23 @@ A thin face over :mod:`tomcore.services.targets` and its neighbours (``target_qu
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
 from tomcore.cli.context import get_tom
-from tomcore.cli.output import confirm, json_option, print_json, print_record, print_table, progress, to_jsonable
+from tomcore.cli.output import (
+    confirm,
+    json_option,
+    print_json,
+    print_json_stream,
+    print_record,
+    print_table,
+    progress,
+    to_jsonable,
+)
 
 #: Sidereal and orbital fields offered as options (``--pm-ra``, ``--eccentricity``...).
 SIDEREAL_OPTIONS = ("epoch", "pm_ra", "pm_dec", "parallax", "distance", "distance_err")
@@ -222,25 +232,23 @@ def list_targets(as_json: bool, as_csv: bool, limit: int | None, **options: Any)
     tom targets list --near "SN 2011fe" 600 --extra "classification=SN Ia"
     tom targets list --extra "redshift<0.01" --sort -redshift --created-since 30d --json
     """
-    from tomcore.services.target_query import find
+    from tomcore.services.target_query import find, stream
 
     tom = get_tom()
     table = not (as_json or as_csv)
     query = build_query(limit=100 if limit is None and table else limit, **options)
-    result = find(tom, query)
-    if as_json:
-        print_json([{**to_jsonable(t), **({"separation_arcsec": result.separations[t.id]} if t.id in result.separations else {})}
-                    for t in result.targets])
+    if as_json:  # streamed a chunk at a time: a listing of every target stays in bounded memory
+        print_json_stream(
+            {**to_jsonable(t), **({"separation_arcsec": chunk.separations[t.id]} if t.id in chunk.separations else {})}
+            for chunk in stream(tom, query) for t in chunk.targets)
         return
     if as_csv:
-        import io
+        from tomcore.services.target_io import write_csv_chunks
 
-        from tomcore.services.target_io import write_csv
-
-        buffer = io.StringIO()
-        write_csv(result.targets, buffer)
-        click.echo(buffer.getvalue(), nl=False)
+        write_csv_chunks(lambda: (chunk.targets for chunk in stream(tom, query)), sys.stdout)
+        sys.stdout.flush()
         return
+    result = find(tom, query)
     rows = [_summary_row(t, result.separations.get(t.id) if result.centre and t.id is not None else None)
             for t in result.targets]
     print_table(rows, empty="No targets match." if not query.is_empty else "No targets yet: `tom targets add` or `tom targets import`.")
@@ -433,10 +441,7 @@ def export_targets(output: str, fmt: str | None, **options: Any) -> None:
 
     CSV exports import back unchanged (names, aliases, fields, typed extras, lists).
     """
-    from tomcore.services.target_io import export_file
-    from tomcore.services.target_query import find
+    from tomcore.services.target_io import export_query
 
-    tom = get_tom()
-    result = find(tom, build_query(**options), count=False)
-    kind = export_file(result.targets, output, fmt)
-    click.echo(f"Wrote {len(result.targets)} targets to {output} ({kind.upper()})")
+    count, kind = export_query(get_tom(), build_query(**options), output, fmt)
+    click.echo(f"Wrote {count} targets to {output} ({kind.upper()})")

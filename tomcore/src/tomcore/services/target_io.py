@@ -41,11 +41,14 @@ from tomcore.domain.extras import BOOLEAN, DATETIME, NUMBER, STRING, infer, pars
 from tomcore.domain.targets import DERIVED_FIELDS, MODEL_FIELDS, NUMERIC_FIELDS, Target
 from tomcore.errors import ValidationError
 from tomcore.services.target_export import (  # noqa: F401  (export lives there; kept importable from here)
+    CsvLayout,
     export_file,
+    export_query,
     export_rows,
     table_columns,
     to_table,
     write_csv,
+    write_csv_chunks,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
