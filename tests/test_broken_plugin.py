@@ -60,9 +60,20 @@ def test_strict_mode_makes_the_broken_plugin_fatal(env, tmp_path):
     assert result.returncode == 1
     assert "broken-example" in result.stderr and "TOM_STRICT_PLUGINS" in result.stderr
     assert "Traceback" not in result.stderr
+    assert result.stderr.count("broken on purpose") == 1  # one error line, no warning repeating it
 
 
 def test_load_plugins_can_leave_the_broken_one_out(env, tmp_path):
     env = {**env, "TOM_LOAD_PLUGINS": ""}
-    infos = json.loads(tom(["plugins", "--json"], env, tmp_path).stdout)
-    assert infos == []
+    result = tom(["plugins", "--json"], env, tmp_path)
+    infos = {i["name"]: i for i in json.loads(result.stdout)}
+    assert "broken-example" in infos and "misspelled-example" in infos  # installed, shown, not loaded
+    assert all(i["skipped"] and not i["loaded"] and not i["errors"] and not i["registered"] for i in infos.values())
+    assert infos["broken-example"]["distribution"] == "tom-broken-example"
+    assert result.stderr == ""
+    line = next(line for line in tom(["plugins"], env, tmp_path).stdout.splitlines() if "broken-example" in line)
+    assert "not loaded (TOM_LOAD_PLUGINS)" in line and "ERROR" not in line
+    env = {**env, "TOM_LOAD_PLUGINS": "misspelled-example"}
+    infos = {i["name"]: i for i in json.loads(tom(["plugins", "--json"], env, tmp_path).stdout)}
+    assert infos["broken-example"]["skipped"] and not infos["misspelled-example"]["skipped"]
+    assert infos["misspelled-example"]["errors"]

@@ -60,6 +60,10 @@ def test_load_plugins_selects_entry_points(installed):
     assert host.pm.get_plugin("good") is not None
     assert host.pm.get_plugin("broken") is None
     assert "broken" in host.skipped
+    info = {i.name: i for i in host.infos()}
+    assert info["broken"].skipped and not info["broken"].loaded and not info["broken"].errors
+    assert info["broken"].distribution == "tom-broken" and info["broken"].version == "1.0.0"
+    assert not info["good"].skipped and info["good"].loaded
 
 
 def test_empty_load_plugins_loads_none(installed):

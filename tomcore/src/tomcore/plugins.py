@@ -84,6 +84,8 @@ class PluginInfo:
     registered: dict[str, list[str]] = attrs.Factory(dict)
     errors: list[str] = attrs.Factory(list)
     loaded: bool = True
+    #: Installed but left out by ``TOM_LOAD_PLUGINS``.
+    skipped: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
@@ -177,9 +179,9 @@ class PluginHost:
     def report(self, problem: PluginProblem) -> None:
         """Record a problem; raise it at once in strict mode."""
         self.problems.append(problem)
-        log.warning("%s", problem)
-        if self.strict:
+        if self.strict:  # the error says it all: no warning line repeating it first
             raise PluginError(f"{problem} (TOM_STRICT_PLUGINS is set)", [problem.plugin]) from problem.exception
+        log.warning("%s", problem)
 
     def problems_of(self, plugin: str) -> list[PluginProblem]:
         return [p for p in self.problems if p.plugin == plugin]
@@ -227,7 +229,10 @@ class PluginHost:
             dist_name = dist.metadata["Name"] if dist is not None else None
             version = dist.version if dist is not None else None
             if wanted is not None and ep.name not in wanted:
-                self.skipped.append(ep.name)
+                if ep.name not in self.skipped:
+                    self.skipped.append(ep.name)
+                    self.dists.setdefault(ep.name, (dist_name, version))
+                    self.modules.setdefault(ep.name, ep.value)
                 continue
             if ep.name in seen:
                 if seen[ep.name] == dist_name:
@@ -378,6 +383,11 @@ class PluginHost:
                 hooks=hooks, registered=registered, errors=[p.message for p in self.problems_of(name)],
                 loaded=plugin is not None,
             ))
+        for name in self.skipped:
+            if name not in names:
+                dist, version = self.dists.get(name, (None, None))
+                infos.append(PluginInfo(name=name, builtin=False, module=self.modules.get(name), distribution=dist,
+                                        version=version, loaded=False, skipped=True))
         return sorted(infos, key=lambda i: (i.builtin, i.name))
 
 

@@ -33,11 +33,10 @@ def plugins_command(show_all: bool, as_json: bool) -> None:
             "version": info.version or "",
             "registered": "; ".join(f"{kind}: {', '.join(names)}" for kind, names in info.registered.items()),
             "hooks": ", ".join(info.hooks),
-            "status": "ERROR: " + " | ".join(info.errors) if info.errors else "ok",
+            "status": ("ERROR: " + " | ".join(info.errors) if info.errors
+                       else "not loaded (TOM_LOAD_PLUGINS)" if info.skipped else "ok"),
         }
         for info in infos
     ]
     print_table(rows, ["plugin", "version", "registered", "hooks", "status"],
                 empty="No plugins installed." + ("" if show_all else " (--all shows the built-in ones)"))
-    if host.skipped:
-        click.echo(f"Not loaded (TOM_LOAD_PLUGINS): {', '.join(host.skipped)}")
