@@ -145,3 +145,21 @@ def test_settings_choose_the_server(tom_factory, monkeypatch):
     assert broker.config["base_url"] == "http://x/ztf/v1"
     plain = tom_factory("plain-tom", load_plugins=["alerce"])
     assert plain.alerts.broker("alerce").config["base_url"] == "https://api.alerce.online/ztf/v1"
+
+
+def test_credentials_in_the_base_url_are_never_in_a_message(tom_factory, fake, alerce_url):
+    # a base URL behind a proxy with basic auth: the password is masked in every error
+    url = alerce_url.replace("http://", "http://bob:s3cret@")
+    tom = tom_factory("auth-tom", load_plugins=["alerce"], config=f'\n[plugins.alerce]\nbase_url = "{url}"\n')
+    broker = tom.alerts.broker("alerce")
+    fake.raw["/ztf/v1/objects/"] = b"<html>proxy error</html>"
+    with pytest.raises(ServiceError) as info:
+        list(broker.query({}))
+    assert "not JSON" in str(info.value) and "bob:***@" in str(info.value)
+    fake.raw.clear()
+    fake.fail(500, times=5)
+    with pytest.raises(ServiceError) as info:
+        list(broker.query({}))
+    assert "answered 500" in str(info.value)
+    for text in (str(info.value), repr(info.value.url)):
+        assert "s3cret" not in text

@@ -203,3 +203,13 @@ def test_failures_retry_then_one_message(atom, fake):
     fake.fail(200, times=3, delay=1.5, path="/v2/loci/statistics")
     with pytest.raises(ServiceError, match="timed out"):
         atom.alerts.broker("antares").tags()
+
+
+def test_credentials_in_the_base_url_are_never_in_a_message(tom_factory, fake, antares_url):
+    url = antares_url.replace("http://", "http://bob:s3cret@")
+    tom = tom_factory("auth-tom", load_plugins=["antares"], config=f'\n[plugins.antares]\nbase_url = "{url}"\n')
+    broker = tom.alerts.broker("antares")
+    fake.raw["/v2/loci"] = b"<html>proxy error</html>"
+    with pytest.raises(ServiceError) as info:
+        list(broker.query({}))
+    assert "not JSON" in str(info.value) and "bob:***@" in str(info.value) and "s3cret" not in str(info.value)

@@ -188,3 +188,11 @@ def test_a_name_of_several_objects_returns_them_all(catalog: Any, simbad: FakeSi
     with pytest.raises(AmbiguousError) as info:
         simbad_tom.catalogs.lookup("simbad", "[DUP2020] 1")
     assert info.value.candidates == [("SN 2011fe", "SN 2011fe"), ("* alf Lyr", "* alf Lyr")]
+
+
+def test_credentials_of_the_tap_url_stay_out_of_page_urls(simbad_url: str, tom_factory: Any) -> None:
+    url = simbad_url.replace("http://", "http://bob:s3cret@")
+    tom = tom_factory("auth", config=f'\n[plugins.simbad]\ntap_url = "{url}"\nmin_interval = 0\n')
+    (entry,) = tom.components.catalogs.get("simbad").resolve("M31")  # basic auth passes through
+    assert entry.url == simbad_url.replace("sim-tap", "sim-id?Ident=M%20%2031")
+    assert "s3cret" not in entry.url and "bob" not in entry.url

@@ -43,7 +43,9 @@ class AlerceClient:
     def _get(self, path: str, params: Sequence[tuple[str, Any]] | None = None) -> tuple[int, bytes, str]:
         """GET ``path``; return (status, body, URL). 400 and 404 are returned, not raised."""
         response = self.http.get(path, params=list(params or ()), ok=(400, 404))
-        return response.status_code, response.content, response.url
+        from tomcore.http import redact_url  # requests: imported when a call is made
+
+        return response.status_code, response.content, redact_url(response.url)  # no credentials in messages
 
     def _json(self, path: str, params: Sequence[tuple[str, Any]] | None = None, *,
               what: str = "", object_id: str | None = None) -> Any:

@@ -65,7 +65,9 @@ class AntaresClient:
 
     def _get(self, path: str, params: Any = None) -> tuple[int, bytes, str]:
         response = self.http.get(path, params=params, ok=(400, 404))
-        return response.status_code, response.content, response.url
+        from tomcore.http import redact_url  # requests: imported when a call is made
+
+        return response.status_code, response.content, redact_url(response.url)  # no credentials in messages
 
     def _json(self, path: str, params: Any = None, *, object_id: str | None = None, what: str = "") -> Any:
         status, body, url = self._get(path, params)

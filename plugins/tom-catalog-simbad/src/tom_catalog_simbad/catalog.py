@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from tom_catalog_simbad.queries import (
     NAMES_TABLE,
@@ -162,10 +162,13 @@ class SimbadCatalog(Catalog):
 
     def page_url(self, main_id: str) -> str | None:
         """SIMBAD's web page of the object (next to the TAP service)."""
-        base = str(self.config["tap_url"]).rstrip("/")
-        if not base.endswith("/sim-tap"):
+        parts = urlsplit(str(self.config["tap_url"]))
+        path = parts.path.rstrip("/")
+        if not path.endswith("/sim-tap"):
             return None
-        return f"{base[:-len('sim-tap')]}sim-id?Ident={quote(main_id)}"
+        # a page people open: no credentials of the TAP URL (user:password@) in it
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit((parts.scheme, host, f"{path[:-len('sim-tap')]}sim-id", f"Ident={quote(main_id)}", ""))
 
 
 def pick_distance(rows: list[dict[str, Any]]) -> tuple[float | None, float | None, dict[str, Any] | None]:
