@@ -117,6 +117,41 @@ def test_smtp_server_down_is_one_clear_error(notify_tom, smtp):
     assert failed[0].channel == "team" and "SMTP server 127.0.0.1:1 failed" in failed[0].error
 
 
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_email_over_tls_with_a_login(notify_tom, security):
+    """A real SMTP server that requires TLS (STARTTLS on a plain port, or TLS from the first
+    byte) and a login; its certificate comes from a private CA given as ca_file."""
+    from tomcore.testing.receivers import SmtpSink
+
+    with SmtpSink(security=security, login=("tom", "s3cret")) as server:
+        tom = notify_tom(env=server.env())
+        report = tom.notify.send(note())
+        assert report.failed == [] and [d.channel for d in report.sent] == ["team", "hook"]
+        [message] = server.wait_for(1)
+        assert message["Subject"] == "[Test TOM] Something happened"
+        assert server.tls_sessions == [True] and server.logins == [("tom", True)]
+        assert server.envelopes[0]["to"] == ["alice@example.org", "bob@example.org"]
+
+
+def test_email_tls_failures_are_clear_and_never_downgrade(notify_tom):
+    from tomcore.testing.receivers import SmtpSink
+
+    with SmtpSink(security="starttls", login=("tom", "s3cret")) as server:
+        env = {**server.env(), "TOM_EMAIL_TIMEOUT": "5"}
+        # A wrong password: refused by the server, said in one line, nothing delivered.
+        tom = notify_tom(name="badpw", env={**env, "TOM_EMAIL_PASSWORD": "wrong"})
+        [failed] = tom.notify.send(note()).failed[:1]
+        assert failed.channel == "team" and "SMTPAuthenticationError" in failed.error and "wrong" not in failed.error
+        # A certificate no trusted CA signed (no ca_file): refused, the mail is not sent in clear.
+        tom = notify_tom(name="untrusted", env={k: v for k, v in env.items() if k != "TOM_EMAIL_CA_FILE"})
+        [failed] = tom.notify.send(note()).failed[:1]
+        assert "CERTIFICATE_VERIFY_FAILED" in failed.error
+        # security = none against a server that requires STARTTLS: refused too.
+        tom = notify_tom(name="plain", env={**env, "TOM_EMAIL_SECURITY": "none"})
+        assert tom.notify.send(note()).failed[0].channel == "team"
+        assert server.messages == [] and ("tom", True) not in server.logins
+
+
 def test_disabled_notifications_send_nothing(notify_tom, smtp, webhook):
     tom = notify_tom(env={"TOM_NOTIFY_ENABLED": "false"})
     assert tom.notify.send(note()).deliveries == []

@@ -1,7 +1,7 @@
 """Built-in notifiers: email over SMTP and a JSON webhook (Slack-compatible).
 
 ``email`` reads its server from ``[plugins.email]`` (``TOM_EMAIL_HOST``, ``TOM_EMAIL_PORT``,
-``TOM_EMAIL_USERNAME``, ``TOM_EMAIL_PASSWORD``, ``TOM_EMAIL_SECURITY``,
+``TOM_EMAIL_USERNAME``, ``TOM_EMAIL_PASSWORD``, ``TOM_EMAIL_SECURITY``, ``TOM_EMAIL_CA_FILE``,
 ``TOM_EMAIL_FROM_ADDRESS``); a channel names the recipients. ``webhook`` POSTs JSON to the
 channel's URL; ``format = "slack"`` sends Slack's ``{"text": ...}``.
 """
@@ -45,6 +45,8 @@ class EmailNotifier(Notifier):
         Setting("username", None, help="Login, if the server needs one."),
         Setting("password", None, secret=True, help="Password for the login."),
         Setting("security", "none", choices=("none", "starttls", "ssl"), help="none, starttls or ssl."),
+        Setting("ca_file", None, help="PEM file of the CA(s) to trust for the server's certificate "
+                "(a private CA); default: the system's CAs."),
         Setting("from_address", "tom@localhost", help="The sender address."),
         Setting("timeout", 30.0, "float", help="Seconds to wait for the server."),
     )
@@ -87,13 +89,15 @@ class EmailNotifier(Notifier):
         timeout = float(self.config["timeout"])
         message = self.message(notification, options)
         try:
+            # The server's certificate is verified, hostname included (no silent downgrade).
+            context = ssl.create_default_context(cafile=self.config.get("ca_file") or None)
             if security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
             else:
                 smtp = smtplib.SMTP(host, port, timeout=timeout)
             with smtp:
                 if security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=context)
                 if self.config.get("username"):
                     smtp.login(str(self.config["username"]), str(self.config.get("password") or ""))
                 refused = smtp.send_message(message)
