@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
+from tom_facility_lco.fake.common import append_slash
 from tom_facility_lco.fake.common import parse as _parse
 from tomcore.testing.fakehttp import JsonApp
 
@@ -24,6 +25,9 @@ class FakeArchive(JsonApp):
         self.route("/frames/", self.list_frames)
         self.route("/frames/<int:frame_id>/", self.get_frame)
         self.route("/download/<int:frame_id>/<path:filename>", self.download)
+
+    def dispatch(self, request: Request) -> Response:
+        return append_slash(request, super().dispatch(request))
 
     def _auth(self, request: Request) -> tuple[bool, Response | None]:
         header = request.headers.get("Authorization", "")

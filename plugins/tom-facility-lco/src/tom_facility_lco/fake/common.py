@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 PENDING, COMPLETED, WINDOW_EXPIRED, CANCELED, FAILURE_LIMIT_REACHED = (
@@ -30,7 +30,16 @@ NOT_VISIBLE = ("According to the constraints of the request, the target will not
 REQUIRED = "This field is required."
 FRONT_PADDING = 90.0
 CONFIG_OVERHEAD = 16.0
+#: Cancelling deletes PENDING blocks starting further ahead than this; nearer ones are CANCELED.
+CANCEL_DELETE_AHEAD = timedelta(hours=72)
 
+
+def append_slash(request: Any, response: Any) -> Any:
+    """Django's CommonMiddleware (APPEND_SLASH): a path without its trailing slash is a 301 to
+    the slashed URL, for a POST too (the client then GETs it: a POST must use the slash)."""
+    if response.status_code == 308 and not request.path.endswith("/"):
+        response.status_code = 301
+    return response
 
 
 def iso(value: datetime) -> str:

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
-from tom_facility_lco.fake.common import CANCELED, PENDING, TERMINAL
+from tom_facility_lco.fake.common import CANCEL_DELETE_AHEAD, CANCELED, PENDING, TERMINAL, append_slash
 from tom_facility_lco.fake.common import iso as _iso
 from tom_facility_lco.fake.common import parse as _parse
 from tom_facility_lco.fake.validation import Validator
@@ -37,6 +37,9 @@ class FakePortal(JsonApp):
         self.route("/api/requestgroups/<int:group_id>/cancel/", self.cancel_group, methods=("POST",))
         self.route("/api/requests/<int:request_id>/", self.get_request)
         self.route("/api/requests/<int:request_id>/observations/", self.get_blocks)
+
+    def dispatch(self, request: Request) -> Response:
+        return append_slash(request, super().dispatch(request))
 
     # -- auth ----------------------------------------------------------------------------------
 
@@ -194,14 +197,26 @@ class FakePortal(JsonApp):
                 return json.loads(json.dumps(group))
             if group["state"] in TERMINAL:
                 return {"errors": [f"Cannot transition from request state {group['state']} to CANCELED for {group_id}"]}, 400
+            # The group itself becomes CANCELED (apis.md §5.5); its PENDING requests follow, and
+            # requests already COMPLETED or WINDOW_EXPIRED keep their state.
+            now = self.lco.now()
             for req in group["requests"]:
                 if req["state"] == PENDING:
                     req["state"] = CANCELED
-                    req["modified"] = _iso(self.lco.now())
+                    req["modified"] = _iso(now)
+                    kept = []
                     for block in self.lco.blocks.get(req["id"], []):
-                        if block["state"] == PENDING:
+                        if block["state"] == "IN_PROGRESS":
+                            block["state"] = "ABORTED"
+                        elif block["state"] == PENDING:
+                            if (_parse(block["start"]) or now) - now > CANCEL_DELETE_AHEAD:
+                                continue  # far ahead: deleted
                             block["state"] = CANCELED
-            self.lco._aggregate(group_id)
+                        kept.append(block)
+                    if req["id"] in self.lco.blocks:
+                        self.lco.blocks[req["id"]] = kept
+            group["state"] = CANCELED
+            group["modified"] = _iso(now)
             return json.loads(json.dumps(group))
 
     def validate(self, request: Request) -> Any:

@@ -114,6 +114,7 @@ class Validator:
                 if start > now + timedelta(minutes=1):
                     errors.setdefault("non_field_errors", []).append(
                         "The Rapid Response observation window start time cannot be in the future.")
+        rapid_spans = spans if kind == "RAPID_RESPONSE" else []
         location = req.get("location")
         tel_class = None
         if not isinstance(location, dict) or not location.get("telescope_class"):
@@ -148,6 +149,11 @@ class Validator:
         if any(config_errors):
             errors["configurations"] = config_errors
         duration = (FRONT_PADDING + sum(c.get("duration", 0.0) for c in config_durations)) * repeats
+        for _start, end in rapid_spans:
+            if end > now + timedelta(hours=24, seconds=duration):
+                errors.setdefault("non_field_errors", []).append(
+                    "A RAPID_RESPONSE observation window must end within 24 hours (plus the request's duration) "
+                    "of now.")
         if not errors and spans:
             self.check_visibility(req, errors, spans, duration)
         largest = max(((e - s).total_seconds() for s, e in spans), default=0.0)
