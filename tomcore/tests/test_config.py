@@ -77,6 +77,13 @@ def test_secrets_are_masked():
     assert mask_value("anything", "v", secret=True) == MASK
     assert mask_value("url", "postgresql+psycopg://tom:hunter2@db.example/tom") == f"postgresql+psycopg://tom:{MASK}@db.example/tom"
     assert "hunter2" not in mask_text("could not connect to postgresql://tom:hunter2@host/db")
+    url = "postgresql+psycopg://tom@db.example/tom?sslmode=require&password=hunter2&application_name=x"
+    assert mask_value("url", url) == f"postgresql+psycopg://tom@db.example/tom?sslmode=require&password={MASK}&application_name=x"
+    assert mask_text(f"GET https://h.example/api?api_key=abc123&q=1 failed: {url}") == \
+        f"GET https://h.example/api?api_key={MASK}&q=1 failed: {url.replace('hunter2', MASK)}"
+    assert mask_text("https://b.s3.example/k?X-Amz-Credential=AKIA%2F&X-Amz-Signature=ff00") == \
+        f"https://b.s3.example/k?X-Amz-Credential={MASK}&X-Amz-Signature={MASK}"
+    assert mask_value("base_url", "https://x.example/?page=2&order=token_count") == "https://x.example/?page=2&order=token_count"
     section = Settings(None, {"plugins": {"lco": {"api_key": "topsecret"}}}, {}).section("lco", (Setting("api_key"),))
     assert "topsecret" not in repr(section) and section.masked() == {"api_key": MASK}
 

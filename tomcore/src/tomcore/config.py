@@ -28,6 +28,15 @@ MASK = "********"
 
 _SECRET_KEY = re.compile(r"(password|passwd|secret|token|api_?key|credential|private)", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@", re.IGNORECASE)
+#: A secret in a URL's query (``?password=``, ``&sslpassword=``, ``?token=``, ``X-Amz-Signature=``...).
+_QUERY_SECRET = re.compile(
+    r"(?P<key>[?&;][^=&;\s#]*(?:password|passwd|secret|token|api_?key|credential|private|signature)[^=&;\s#]*)="
+    r"(?P<value>[^&;\s#'\"]+)", re.IGNORECASE)
+
+
+def _mask_urls(text: str) -> str:
+    text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+    return _QUERY_SECRET.sub(lambda m: f"{m['key']}={MASK}", text)
 
 
 def _to_bool(value: Any) -> bool:
@@ -178,13 +187,14 @@ def mask_value(key: str, value: Any, secret: bool = False) -> Any:
     if secret or _SECRET_KEY.search(key):
         return MASK if value != "" else ""
     if isinstance(value, str):
-        return _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", value)
+        return _mask_urls(value)
     return value
 
 
 def mask_text(text: str) -> str:
-    """Mask passwords embedded in URLs inside free text (error messages, logs)."""
-    return _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+    """Mask passwords and secret query parameters of URLs inside free text (error
+    messages, logs)."""
+    return _mask_urls(text)
 
 
 def env_name(section: str, key: str) -> str:
