@@ -55,6 +55,8 @@ def test_every_bad_row_is_reported_and_nothing_written(tom, run_tom, tmp_path):
     assert "line 6, column mag:number: 'bright' is not a number" in err
     assert "line 7, column ra:" in err and "60 or more" in err
     assert "line 8, column dec: is required for a sidereal target" in err
+    lines = [int(line.split()[1].rstrip(",:")) for line in err.splitlines() if line.startswith("  line ")]
+    assert lines == [3, 4, 5, 6, 7, 8]  # in file order, whichever check found the problem
     assert tom.targets.count() == 0
     ok = run_tom("targets", "import", write(tmp_path, text), "--skip-invalid")
     assert "1 created" in ok.stdout and "6 bad rows" in ok.stdout

@@ -437,6 +437,7 @@ def import_file(tom: Tom, path: str | Path, *, fmt: str | None = None, on_duplic
                 for field, reasons in outcome.errors.items():
                     key = outcome.label if field == "_" else f"{outcome.label}, column {_column_of(field)}"
                     errors.setdefault(key, []).extend(reasons)
+            errors = dict(sorted(errors.items(), key=_by_line))  # stable: columns keep their order
             bad = rows.bad_rows + len(report.errors)
             if bad and not skip_invalid:
                 total = len(rows.targets) + rows.bad_rows
@@ -444,6 +445,15 @@ def import_file(tom: Tom, path: str | Path, *, fmt: str | None = None, on_duplic
                                       "nothing was imported (--skip-invalid imports the others)", errors)
         tom.targets.emit(report)
     return ImportReport(report, errors, rows.bad_rows, len(rows.targets) + rows.bad_rows)
+
+
+_WHERE = re.compile(r"^(?:line|row) (\d+)")
+
+
+def _by_line(item: tuple[str, list[str]]) -> tuple[int, int]:
+    """Sort key of an error ``("line 12, column ra", reasons)``: by line (or row) number."""
+    match = _WHERE.match(item[0])
+    return (0, int(match[1])) if match else (1, 0)
 
 
 def _bulk_columns(path: Path, fmt: str | None) -> Any:
