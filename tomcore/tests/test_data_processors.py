@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import attrs
 import numpy as np
 import pytest
 
@@ -149,6 +150,25 @@ def test_ascii_spectrum(tom, target):
     assert (spectrum.telescope, spectrum.instrument) == ("FTN", "FLOYDS")
     assert spectrum.wavelength_unit == "Angstrom" and "erg" in spectrum.flux_unit
     assert info.metadata["DATE-OBS"] == "2024-04-12T05:41:10"
+
+
+def test_the_same_spectrum_is_stored_once(tom, target):
+    content = (EXAMPLES / "sn2024abc-spectrum.txt").read_bytes()
+    first = store(tom, content, "spec.txt", "spectroscopy")
+    # the same spectrum in another file (another comment line): stored as a file, no new spectrum
+    second = store(tom, b"# reduced again\n" + content, "spec-copy.txt", "spectroscopy")
+    assert (first.reduced, second.reduced) == ({"spectroscopy": 1}, {"spectroscopy": 0})
+    [spectrum] = tom.data.spectra("SN 2024abc")
+    assert spectrum.data_product_id == first.id
+    batches = tom.data.add_reduced("SN 2024abc", source="api", spectra=[spectrum])
+    assert batches == [] and len(tom.data.spectra("SN 2024abc")) == 1
+    # another flux (or another unit) is another spectrum
+    tom.data.add_reduced("SN 2024abc", source="api", spectra=[attrs.evolve(spectrum, flux=spectrum.flux * 2)])
+    tom.data.add_reduced("SN 2024abc", source="api", spectra=[attrs.evolve(spectrum, flux_unit="mJy")])
+    assert len(tom.data.spectra("SN 2024abc")) == 3
+    # a reprocess of the first file keeps its spectrum (replaced, not doubled)
+    [again] = tom.data.reprocess([first.id])
+    assert again.reduced == {"spectroscopy": 1} and len(tom.data.spectra("SN 2024abc")) == 3
 
 
 @pytest.mark.parametrize("content, where, reason", [

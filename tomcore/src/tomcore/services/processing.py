@@ -124,6 +124,18 @@ def _blob(array: Any) -> bytes | None:
     return None if array is None else np.ascontiguousarray(array, dtype="<f8").tobytes()
 
 
+def spectrum_digest(wavelength_unit: str, flux_unit: str, wavelength: bytes | None, flux: bytes | None,
+                    flux_err: bytes | None) -> str:
+    """What makes a spectrum the same one: SHA-256 (hex) of its units and float64 arrays."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for part in (wavelength_unit.encode(), flux_unit.encode(), wavelength, flux, flux_err):
+        digest.update(len(part or b"").to_bytes(8, "little") if part is not None else b"none")
+        digest.update(part or b"")
+    return digest.hexdigest()
+
+
 def _finite(value: Any) -> Any:
     import math
 
@@ -141,6 +153,8 @@ def write(session: Session, *, target_id: int, target_name: str, product_id: int
     """
     import numpy as np
     import pyarrow as pa
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     from tomcore.services.photometry import insert_table, split_by_target
     from tomcore.store.models import ReducedValueRow, SpectrumRow
@@ -163,21 +177,29 @@ def write(session: Session, *, target_id: int, target_name: str, product_id: int
                                             photometry=split_by_target(added)))
     if result.spectra:
         saved: list[Spectrum] = []
+        dialect = session.get_bind().dialect.name
         for spectrum in result.spectra:
-            row = SpectrumRow(
+            blobs = _blob(spectrum.wavelength), _blob(spectrum.flux), _blob(spectrum.flux_err)
+            row = dict(
                 target_id=target_id, time=_finite(spectrum.time), telescope=spectrum.telescope,
                 instrument=spectrum.instrument, source=spectrum.source or source, n_points=len(spectrum.wavelength),
                 wavelength_min=float(np.nanmin(spectrum.wavelength)), wavelength_max=float(np.nanmax(spectrum.wavelength)),
                 wavelength_unit=spectrum.wavelength_unit, flux_unit=spectrum.flux_unit,
-                wavelength=_blob(spectrum.wavelength), flux=_blob(spectrum.flux), flux_err=_blob(spectrum.flux_err),
+                wavelength=blobs[0], flux=blobs[1], flux_err=blobs[2],
+                digest=spectrum_digest(spectrum.wavelength_unit, spectrum.flux_unit, *blobs),
                 data_product_id=product_id, created=now, extra=spectrum.extra,
             )
-            session.add(row)
-            session.flush()
-            saved.append(attrs.evolve(spectrum, id=row.id, target_id=target_id, data_product_id=product_id))
+            # The same spectrum (same arrays and units) for this target is stored once, like
+            # a photometry point: a repeat, in another file or through the API, adds nothing.
+            insert = (sqlite_insert if dialect == "sqlite" else pg_insert)(SpectrumRow).values(**row)
+            new_id = session.execute(insert.on_conflict_do_nothing(index_elements=["target_id", "digest"])
+                                     .returning(SpectrumRow.id)).scalar()
+            if new_id is not None:
+                saved.append(attrs.evolve(spectrum, id=new_id, target_id=target_id, data_product_id=product_id))
         counts[SPECTROSCOPY] = len(saved)
-        batches.append(ReducedDataBatch(kind=SPECTROSCOPY, counts={target_id: len(saved)}, target_names=names,
-                                        source=source, data_product_id=product_id, spectra={target_id: saved}))
+        if saved:
+            batches.append(ReducedDataBatch(kind=SPECTROSCOPY, counts={target_id: len(saved)}, target_names=names,
+                                            source=source, data_product_id=product_id, spectra={target_id: saved}))
     if result.values:
         saved_values: list[ReducedValue] = []
         for value in result.values:

@@ -5,7 +5,9 @@ curve or re-uploading a file adds nothing twice. The unique index is ordered (ta
 band, source) so that it also serves a target's light curve in time order.
 
 A spectrum keeps its arrays as little-endian float64 bytes (``LargeBinary``): a 4,000-pixel
-spectrum is one 32 kB value, not 4,000 rows or a JSON list.
+spectrum is one 32 kB value, not 4,000 rows or a JSON list. A spectrum is unique by target
+and ``digest`` (a SHA-256 of its arrays and units), so the same spectrum arriving again in
+another file, or through the API, adds nothing.
 
 A data product records where its file is: ``storage`` (the storage's URL) and ``path``
 inside it, so products stay readable when ``storage.url`` changes, and a storage migration
@@ -83,7 +85,10 @@ class PhotometryRow(Base):
 
 class SpectrumRow(Base):
     __tablename__ = "spectra"
-    __table_args__ = (Index("ix_spectra_target_time", "target_id", "time"),)
+    __table_args__ = (
+        Index("ix_spectra_target_time", "target_id", "time"),
+        UniqueConstraint("target_id", "digest"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("targets.id", ondelete="CASCADE"))
@@ -99,6 +104,7 @@ class SpectrumRow(Base):
     wavelength: Mapped[bytes] = mapped_column(LargeBinary)  # float64, little-endian
     flux: Mapped[bytes] = mapped_column(LargeBinary)
     flux_err: Mapped[bytes | None] = mapped_column(LargeBinary)
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of units and arrays, hex
     data_product_id: Mapped[int | None] = mapped_column(
         ForeignKey("data_products.id", ondelete="SET NULL"), index=True
     )

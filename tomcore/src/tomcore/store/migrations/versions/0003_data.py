@@ -118,12 +118,14 @@ def upgrade() -> None:
     sa.Column('wavelength', sa.LargeBinary(), nullable=False),
     sa.Column('flux', sa.LargeBinary(), nullable=False),
     sa.Column('flux_err', sa.LargeBinary(), nullable=True),
+    sa.Column('digest', sa.String(length=64), nullable=False),
     sa.Column('data_product_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('created', tomcore.store.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('extra', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['data_product_id'], ['data_products.id'], name=op.f('fk_spectra_data_product_id_data_products'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['target_id'], ['targets.id'], name=op.f('fk_spectra_target_id_targets'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_spectra'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_spectra')),
+    sa.UniqueConstraint('target_id', 'digest', name=op.f('uq_spectra_target_id_digest'))
     )
     with op.batch_alter_table('spectra', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_spectra_data_product_id'), ['data_product_id'], unique=False)
