@@ -122,6 +122,13 @@ def test_export_formats_read_back(tom, run_tom, target, tmp_path):
         assert list(table["target"][:1]) == ["SN 2024abc"] and table["mjd"][0] == 60400.112
         assert table["limit"][0] == 20.41 and table["date"][0] == "2024-03-31T02:41:16.800"
         assert table["telescope"][-1] == 'LCO "1m"' and float(table["mag"][-1]) == 17.5
+    tom.data.add_photometry("AT 2024xyz", {"time": [60501.5], "band": ["i"], "limit": [19.25],
+                                           "telescope": ["A&B <2m>"]}, source="lco")
+    run_tom("data", "export", "--target", "AT 2024xyz", "-o", str(tmp_path / "esc.vot"))
+    escaped = Table.read(tmp_path / "esc.vot", format="votable")
+    assert list(escaped["band"]) == ["r", "i"] and escaped["telescope"][1] == "A&B <2m>"
+    assert escaped["mag"].mask.tolist() == [False, True] and list(escaped["limit"].mask) == [True, False]
+    assert escaped["limit"][1] == 19.25 and escaped["mjd"][1] == 60501.5
     ecsv = Table.read(tmp_path / "all.ecsv", format="ascii.ecsv")
     assert str(ecsv["mjd"].unit) == "d" and ecsv.meta["kind"] == "photometry" and ecsv["mag"].mask[0]
     import pyarrow.parquet as pq
@@ -160,16 +167,47 @@ def test_export_of_a_target_list(tom, run_tom, target, tmp_path):
     assert [r["target"] for r in csv.DictReader((tmp_path / "l.csv").open())] == ["AT 2024xyz"]
 
 
-def test_export_streams_in_batches(tom, target, tmp_path, monkeypatch):
+@pytest.mark.parametrize("adbc_rows", [0, 10**9], ids=["adbc", "cursor"])
+def test_export_streams_in_batches(tom, target, tmp_path, monkeypatch, adbc_rows):
     from tomcore.services import export as export_module
 
     monkeypatch.setattr(export_module, "BATCH_ROWS", 5)
+    monkeypatch.setattr(export_module, "ADBC_ROWS", adbc_rows)
     tom.data.add_photometry("SN 2024abc", {"time": [60000.0 + i for i in range(23)], "band": ["g"] * 23,
                                            "mag": [18.0] * 23}, source="x")
     sizes = [b.num_rows for b in export_module.photometry_batches(tom, None)]
     assert sum(sizes) == 23 and max(sizes) <= 5 and len(sizes) >= 5
     report = export_module.export(tom, tmp_path / "p.csv")
     assert report.rows == 23 and len((tmp_path / "p.csv").read_text().splitlines()) == 24
+
+
+def test_export_leaves_the_database_whole_for_later_writes(tom, target, tmp_path, monkeypatch):
+    """The ADBC SQLite driver has its own copy of SQLite: run in this process, its closing
+    deleted the WAL under the TOM's connection, so the export after it read old data, and
+    later commits went to a deleted file that other processes never saw."""
+    import subprocess
+    import sys
+
+    from tomcore.services import export as export_module
+
+    if tom.db.dialect != "sqlite":
+        pytest.skip("SQLite only")
+    monkeypatch.setattr(export_module, "ADBC_ROWS", 0)  # the bulk path even for a few rows
+    for day in range(3):
+        tom.data.add_photometry("SN 2024abc", {"time": [60000.0 + day], "band": ["g"], "mag": [18.0]}, source="x")
+        assert export_module.export(tom, tmp_path / "p.csv").rows == day + 1
+    seen = subprocess.run([sys.executable, "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("
+                           "'SELECT count(*) FROM photometry').fetchone()[0])", str(tom.db.engine.url.database)],
+                          capture_output=True, text=True, check=True).stdout
+    assert seen.strip() == "3"
+
+
+def test_export_reports_a_failing_reader(tom, target, tmp_path, monkeypatch):
+    from tomcore.errors import TomError
+    from tomcore.services.sqlite_arrow import record_batches
+
+    with pytest.raises(TomError, match="reading the database failed: .*no such table"):
+        list(record_batches(str(tmp_path / "empty.db"), "SELECT * FROM missing", [], 10))
 
 
 def test_migrate_storage_and_resume(tom, run_tom, target, tmp_path, monkeypatch):
