@@ -317,3 +317,41 @@ def test_ingested_targets_join_a_target_list(mem):
     assert tom.targets.get("ZTF24l2").lists == ["nightly-candidates"]
     summary = tom.alerts.ingest("memory", {}, target_list="other")
     assert summary.updated == 2 and tom.targets.get("ZTF24l2").lists == ["nightly-candidates", "other"]
+
+
+def test_refresh_adds_new_points_of_stored_objects_only(mem):
+    from tomcore.testing.brokers import make_points
+
+    tom, broker = mem
+    for i in range(3):
+        broker.add(f"ZTF24ref{i}", 30.0 + i, 5.0, points=4)
+    tom.alerts.ingest("memory", {})
+    broker.add("ZTF24never", 40.0, 5.0, points=4)  # at the broker, never ingested: not refreshed
+    broker.curves["ZTF24ref0"] = make_points("ZTF24ref0", 7)  # 3 new points since the ingest
+    broker.curves["ZTF24ref1"] = NotFoundError("Memory has no object 'ZTF24ref1'")  # gone from the broker
+    saved = []
+    assert tom.plugins.register(_Spy(saved), "spy")
+
+    (summary,) = tom.alerts.refresh(["memory"])
+    assert (summary.objects, summary.targets_updated, summary.points_added) == (3, 1, 3)
+    assert summary.problems == ["ZTF24ref1: light curve not found (Memory has no object 'ZTF24ref1')"]
+    target = tom.targets.get("ZTF24ref0")
+    rows = [r for r in photometry_rows(tom) if r.target_id == target.id]
+    assert len(rows) == 7 and {r.source_id for r in rows} == {"ZTF24ref0"}
+    assert tom.targets.count() == 3  # nothing created
+    (batch,) = saved
+    assert batch.source == "memory" and batch.counts == {target.id: 3}
+
+    again = tom.alerts.refresh()
+    assert [(s.broker, s.points_added) for s in again] == [("memory", 0)]  # idempotent
+    (only,) = tom.alerts.refresh(targets=["ZTF24ref2"])
+    assert only.objects == 1
+
+
+class _Spy:
+    def __init__(self, saved):
+        self.saved = saved
+
+    @hookimpl
+    def on_reduced_data_saved(self, tom, batch):
+        self.saved.append(batch)

@@ -104,3 +104,17 @@ def test_run_reports_failures_and_exits_1(cli):
     assert result.stdout.count("\n") >= 4  # the table of runs is printed before the error
     [saved] = json.loads(run("alerts", "saved", "--json").stdout)
     assert saved["last_status"] == "failed"
+
+
+def test_update_refreshes_stored_light_curves(cli):
+    from tomcore.testing.brokers import make_points
+
+    run, _, broker = cli
+    run("alerts", "query", "memory", "--prefix", "ZTF24cli", "--ingest")
+    broker.curves["ZTF24cli1"] = make_points("ZTF24cli1", 6)
+    data = run("alerts", "update", "memory", "--json").json()
+    assert data == [{"broker": "memory", "objects": 3, "targets_updated": 1, "points_added": 2, "problems": []}]
+    out = run("alerts", "update", "--target", "ZTF24cli1").stdout
+    assert "memory" in out and "new points" in out
+    unknown = run("alerts", "update", "memory", "--target", "nobody", expect=1)
+    assert "nobody" in unknown.stderr

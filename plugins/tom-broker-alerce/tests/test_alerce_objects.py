@@ -163,3 +163,18 @@ def test_credentials_in_the_base_url_are_never_in_a_message(tom_factory, fake, a
     assert "answered 500" in str(info.value)
     for text in (str(info.value), repr(info.value.url)):
         assert "s3cret" not in text
+
+
+def test_update_fetches_the_light_curves_of_stored_objects_again(atom, fake):
+    oids = fake.populate(4)
+    atom.alerts.ingest("alerce", {})
+    latest = dict(fake.lightcurves[oids[1]]["detections"][-1])
+    latest.update(mjd=latest["mjd"] + 3.0, candid=str(int(latest["candid"]) + 1), magpsf=18.2)
+    fake.lightcurves[oids[1]]["detections"].append(latest)
+    del fake.objects[oids[2]]  # gone from ALeRCE: reported, the others refreshed
+    fake.requests.clear()
+    (summary,) = atom.alerts.refresh(["alerce"])
+    assert (summary.objects, summary.targets_updated, summary.points_added) == (4, 1, 1)
+    assert summary.problems and oids[2] in summary.problems[0]
+    assert sorted(r["path"] for r in fake.requests) == sorted(f"/ztf/v1/objects/{o}/lightcurve" for o in oids)
+    assert atom.alerts.refresh(["alerce"])[0].points_added == 0

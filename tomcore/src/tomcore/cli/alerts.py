@@ -214,6 +214,28 @@ def show_command(broker: str, object_id: str, as_json: bool) -> None:
                 empty="No light curve.")
 
 
+@alerts_group.command("update")
+@click.argument("brokers", nargs=-1)
+@click.option("--target", "targets", multiple=True, metavar="NAME",
+              help="Only this target (name or alias); repeat for more.")
+@json_option
+def update_command(brokers: tuple[str, ...], targets: tuple[str, ...], as_json: bool) -> None:
+    """Fetch again the light curves of the broker objects already in the TOM and add the
+    new points (every broker, or BROKERS; every target with photometry from them, or
+    --target). Objects a broker no longer gives are listed; the others are updated."""
+    tom = get_tom()
+    with progress(None, "Updating light curves", enabled=not as_json) as advance:
+        summaries = tom.alerts.refresh(list(brokers) or None, targets=list(targets) or None, progress=advance)
+    for summary in summaries:
+        _warn([f"{summary.broker}: {p}" for p in summary.problems])
+    if as_json:
+        print_json(summaries)
+        return
+    print_table([{"broker": s.broker, "objects": s.objects, "targets updated": s.targets_updated,
+                  "new points": s.points_added, "not refreshed": len(s.problems)} for s in summaries],
+                empty="No broker.")
+
+
 # -- saved queries ----------------------------------------------------------------------------
 
 

@@ -120,6 +120,26 @@ class IngestSummary:
 
 
 @attrs.define(kw_only=True)
+class RefreshSummary:
+    """What refreshing the light curves of stored broker objects did, for one broker
+    (``tom alerts update``): objects asked for, targets that got new points, points added,
+    and the objects the broker could not give (``problems``)."""
+
+    broker: str
+    objects: int = 0
+    targets_updated: int = 0
+    points_added: int = 0
+    problems: list[str] = attrs.Factory(list)
+
+    def describe(self) -> str:
+        """``"40 objects: 12 targets updated; 37 new points"``."""
+        text = f"{self.objects} objects: {self.targets_updated} targets updated; {self.points_added} new points"
+        if self.problems:
+            text += f"; {len(self.problems)} not refreshed"
+        return text
+
+
+@attrs.define(kw_only=True)
 class SavedQuery:
     """A named broker query kept in the TOM, run by ``tom alerts run`` and ``tom run``.
 

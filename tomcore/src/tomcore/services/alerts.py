@@ -19,7 +19,15 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from tomcore.domain.alerts import Alert, AlertIngestReport, AlertPage, IngestSummary, QueryRunSummary, SavedQuery
+from tomcore.domain.alerts import (
+    Alert,
+    AlertIngestReport,
+    AlertPage,
+    IngestSummary,
+    QueryRunSummary,
+    RefreshSummary,
+    SavedQuery,
+)
 from tomcore.errors import TomError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -142,6 +150,22 @@ class AlertService:
         ingester = PageIngester(self.tom, self._broker(broker), query_name=query_name,
                                 fetch_light_curves=fetch_light_curves)
         return ingester.ingest(AlertPage(alerts=list(alerts)))[0]
+
+    def refresh(self, brokers: Sequence[str] | None = None, *, targets: Sequence[str] | None = None,
+                progress: Callable[[int], None] | None = None) -> list[RefreshSummary]:
+        """Fetch again the light curves of the broker objects already in the TOM (those
+        some photometry came from) and add the new points to their targets; ``brokers``
+        (default: every broker) and ``targets`` (names or aliases) narrow it. One
+        transaction per chunk of objects; a :class:`ServiceError` when a broker gives up
+        (the chunks finished before stay)."""
+        from tomcore.services.alert_refresh import refresh
+
+        chosen = [self.broker(name) for name in dict.fromkeys(brokers)] if brokers else self.brokers()
+        target_ids: list[int] | None = None
+        if targets:
+            with self.tom.db.session(readonly=True) as session:
+                target_ids = list(self.tom.targets.resolve_ids(session, list(targets)).values())
+        return [refresh(self.tom, broker, target_ids=target_ids, progress=progress) for broker in chosen]
 
     # -- saved queries -------------------------------------------------------------------------
 
