@@ -111,6 +111,26 @@ channels = ["bad"]
     assert not delivery.ok and "nobody@example.org" in delivery.error
 
 
+def test_a_partly_refused_email_is_sent_once_to_the_others(notify_tom, smtp):
+    rules = """
+[notify.channels.mixed]
+notifier = "email"
+to = ["alice@example.org", "nobody@example.org"]
+
+[[notify.rules]]
+events = ["*"]
+channels = ["mixed"]
+"""
+    tom = notify_tom(rules)
+    [delivery] = tom.notify.send(note()).deliveries
+    assert delivery.ok and "refused nobody@example.org" in delivery.error
+    [row] = tom.notify.history()
+    assert row["status"] == "sent" and "nobody@example.org" in row["error"]
+    # Not retried: a retry would mail Alice again.
+    assert tom.notify.retry_failed().deliveries == []
+    assert len(smtp.wait_for(1)) == 1 and smtp.envelopes == [{"from": "tom@localhost", "to": ["alice@example.org"]}]
+
+
 def test_smtp_server_down_is_one_clear_error(notify_tom, smtp):
     tom = notify_tom(env={"TOM_EMAIL_PORT": "1"})
     failed = tom.notify.send(note()).failed

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from tomcore import hookimpl
 from tomcore.config import Setting
 from tomcore.contracts.base import Param
-from tomcore.contracts.notifiers import Notification, Notifier
+from tomcore.contracts.notifiers import Notification, Notifier, PartialDelivery
 from tomcore.errors import ServiceError, ValidationError
 
 
@@ -103,8 +103,8 @@ class EmailNotifier(Notifier):
                 refused = smtp.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
             raise ServiceError("email", f"SMTP server {host}:{port} failed: {type(exc).__name__}: {exc}") from None
-        if refused:
-            raise ServiceError("email", f"the server refused {', '.join(sorted(refused))}")
+        if refused:  # some recipients only (all refused raises above): the others have it
+            raise PartialDelivery(f"email: sent, but the server refused {', '.join(sorted(refused))}")
 
 
 class WebhookNotifier(Notifier):

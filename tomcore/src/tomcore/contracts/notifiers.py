@@ -16,8 +16,9 @@ from typing import Any, ClassVar
 import attrs
 
 from tomcore.contracts.base import Component, Param
+from tomcore.errors import TomError
 
-__all__ = ["Notification", "Notifier"]
+__all__ = ["Notification", "Notifier", "PartialDelivery"]
 
 
 @attrs.define(kw_only=True)
@@ -72,5 +73,14 @@ class Notifier(Component):
     def send(self, notification: Notification, *, options: dict[str, Any]) -> None:
         """Deliver ``notification``; ``options`` are the channel's options, checked against
         :attr:`options` (recipients, URL...). Raise :class:`tomcore.errors.ServiceError`
-        when delivery fails: the core logs it and retries later."""
+        when delivery fails: the core logs it and retries later. Raise
+        :class:`PartialDelivery` when some recipients got it and others were refused: it is
+        logged as sent, with the reason, and not retried."""
         raise NotImplementedError
+
+
+class PartialDelivery(TomError):
+    """Delivered, but not to every recipient (an SMTP server refused some addresses).
+
+    Not retried: sending again would repeat the notification to those who got it.
+    """

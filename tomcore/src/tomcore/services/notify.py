@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from tomcore.contracts.base import validate_params
-from tomcore.contracts.notifiers import Notification, Notifier
+from tomcore.contracts.notifiers import Notification, Notifier, PartialDelivery
 from tomcore.errors import ConfigError, NotFoundError, TomError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -269,6 +269,10 @@ class NotificationService:
         notifier = self._notifier(channel.notifier, f"[notify.channels.{channel.name}]")
         try:
             notifier.send(notification, options=dict(channel.options))
+        except PartialDelivery as exc:  # sent, to some: kept as sent with the reason, not retried
+            log.warning("notification %r on channel %s: %s", notification.subject, channel.name, exc)
+            return Delivery(channel.name, notification.event, notification.subject, True, str(exc), count,
+                            notification=notification)
         except Exception as exc:  # a broken notifier must not stop the others
             message = str(exc) if isinstance(exc, TomError) else f"{type(exc).__name__}: {exc}"
             from tomcore.config import mask_text
