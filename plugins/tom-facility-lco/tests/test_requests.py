@@ -222,3 +222,13 @@ def test_proposal_defaults_to_the_only_current_one(tom_factory, lco):
     tom2 = tom_factory("np2", config=lco.config_toml(proposal=""))
     result = tom2.components.facilities.get("lco").validate(SN, "IMAGING", imaging())
     assert "LCO2099A-001, LCO2099A-002" in result.errors["proposal"][0]
+
+
+def test_throttled_submission_waits_and_is_sent_once(facility, lco):
+    throttled = {"detail": "Request was throttled. Expected available in 1 seconds."}
+    lco.portal.fail(429, times=1, body=throttled, headers={"Retry-After": "1"}, path="/api/requestgroups/",
+                    method="POST")
+    submission = facility.submit(SN, "IMAGING", imaging(), name="throttled")
+    assert len(lco.groups) == 1 and submission.facility_ids == [str(lco.request_ids()[0])]
+    posts = [r for r in lco.portal.requests if r["method"] == "POST" and r["path"] == "/api/requestgroups/"]
+    assert len(posts) == 2  # the throttled one, then the one taken

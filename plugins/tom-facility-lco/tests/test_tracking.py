@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -146,3 +147,13 @@ def test_archive_refusing_the_token_is_one_clear_message(tom_factory, lco):
         facility.data_products(rid)
     assert str(raised.value).startswith("LCO archive: the archive refused the API token (401)")
     assert raised.value.status == 401
+
+
+def test_throttled_polling_honours_retry_after(facility, lco):
+    [rid] = submit(facility)
+    throttled = {"detail": "Request was throttled. Expected available in 1 seconds."}
+    lco.portal.fail(429, times=1, body=throttled, headers={"Retry-After": "1"}, path="/api/requests/")
+    started = time.monotonic()
+    assert facility.status([rid])[rid].status == "PENDING"
+    assert time.monotonic() - started >= 0.9  # waited as told
+    assert [r["path"] for r in portal_gets(lco, f"/api/requests/{rid}/")].count(f"/api/requests/{rid}/") == 2
