@@ -99,6 +99,11 @@ def test_list_filters(tom, run_tom):
     assert names(run_tom("targets", "list", "--extra", "classification!=SN Ia", "--json")) == ["AT 2018cow", "SN 2023ixf"]
     assert names(run_tom("targets", "list", "--extra", "peak>=2020-01-01", "--json")) == ["SN 2023ixf"]
     assert names(run_tom("targets", "list", "--extra", "vmag", "--json")) == ["Polaris"]
+    assert names(run_tom("targets", "list", "--extra", "classification~sn i", "--json")) == ["SN 2011fe", "SN 2023ixf"]
+    assert names(run_tom("targets", "list", "--extra", "classification ~ fBoT", "--json")) == ["AT 2018cow"]
+    assert names(run_tom("targets", "list", "--extra", "redshift~0.014", "--json")) == ["AT 2018cow"]  # a number's text
+    assert names(run_tom("targets", "list", "--extra", "classification~%", "--json")) == []  # LIKE marks are literal
+    assert "give the text" in run_tom("targets", "list", "--extra", "classification~", expect=1).stderr
     assert names(run_tom("targets", "list", "--list", "nearby", "--json")) == ["SN 2011fe"]
     assert names(run_tom("targets", "list", "--type", "non-sidereal", "--json")) == []
     assert len(names(run_tom("targets", "list", "--created-since", "1h", "--json"))) == 7

@@ -66,7 +66,8 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--cone", nargs=3, metavar="RA DEC RADIUS_DEG", help="Within RADIUS_DEG of RA DEC (degrees or sexagesimal)."),
         click.option("--near", nargs=2, metavar="NAME RADIUS_ARCSEC", help="Within RADIUS_ARCSEC of the target NAME."),
         click.option("--extra", "extras", multiple=True, metavar="KEY<op>VALUE",
-                     help="Extra compared in its type: = != < <= > >= (e.g. 'redshift>=0.1'); KEY alone: has it."),
+                     help="Extra compared in its type: = != < <= > >= (e.g. 'redshift>=0.1'), or ~ for its text "
+                          "contains (e.g. 'classification~sn'); KEY alone: has it."),
         click.option("--created-since", metavar="WHEN", help="Created at or after WHEN: ISO date/time or 7d, 12h, 2w."),
     ]
     for option in reversed(options):

@@ -13,8 +13,9 @@ Filters, all combined with AND:
 * ``cone``: ``(ra, dec, radius_deg)``, degrees or sexagesimal; ``near``: ``(name,
   radius_arcsec)`` around a target (the target itself included);
 * ``extras``: ``KEY<op>VALUE`` with ``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, compared in
-  the value's type (numbers as numbers, times as times, booleans, else text); ``KEY`` alone
-  means the target has that extra. A target without the key never matches a comparison;
+  the value's type (numbers as numbers, times as times, booleans, else text), or ``~``: the
+  value's text contains VALUE, ignoring case (``classification~sn``); ``KEY`` alone means
+  the target has that extra. A target without the key never matches a comparison;
 * ``created_since``: an ISO date or time, or a duration back from now (``7d``, ``12h``,
   ``30m``, ``2w``).
 
@@ -43,8 +44,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from tomcore.app import Tom
 
-OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
-_FILTER = re.compile(r"^\s*(?P<key>[^<>=!]+?)\s*(?P<op>==|>=|<=|!=|=|<|>)\s*(?P<value>.*?)\s*$")
+OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "~")
+_FILTER = re.compile(r"^\s*(?P<key>[^<>=!~]+?)\s*(?P<op>==|>=|<=|!=|=|<|>|~)\s*(?P<value>.*?)\s*$")
 _DURATION = re.compile(r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>[smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 SORT_FIELDS = ("name", "type", "created", "modified", "scheme", *NUMERIC_FIELDS, "galactic_lng", "galactic_lat")
@@ -64,12 +65,16 @@ class ExtraFilter:
         match = _FILTER.match(text)
         if match is None:
             key = text.strip()
-            if not key or any(c in key for c in "<>=!"):
+            if not key or any(c in key for c in "<>=!~"):
                 raise ValidationError(f"--extra {text!r}: write KEY<op>VALUE with op one of {' '.join(OPERATORS)}")
             return cls(key)
         op = "=" if match["op"] == "==" else match["op"]
-        if match["value"][:1] in ("<", ">", "=", "!"):
+        if match["value"][:1] in ("<", ">", "=", "!", "~"):
             raise ValidationError(f"--extra {text!r}: one operator only, one of {' '.join(OPERATORS)}")
+        if op == "~":  # contains, ignoring case, in the text of a value of any type
+            if not match["value"]:
+                raise ValidationError(f"--extra {text!r}: give the text to look for after ~")
+            return cls(match["key"], op, TypedValue(STRING, match["value"]))
         value = infer(match["value"])
         if value.type == BOOLEAN and op not in ("=", "!="):
             raise ValidationError(f"--extra {text!r}: booleans compare only with = and !=")
@@ -219,7 +224,9 @@ def select_ids(tom: Tom, session: Session, query: TargetQuery, *, ordered: bool 
         stmt = stmt.where(cone_filter(TargetRow, *centre))
     for f in query.extras:
         cond = [TargetExtraRow.target_id == TargetRow.id, TargetExtraRow.key == f.key]
-        if f.op is not None and f.value is not None:
+        if f.op == "~" and f.value is not None:
+            cond.append(TargetExtraRow.value_text.ilike(_like_pattern(f.value.text), escape="\\"))
+        elif f.op is not None and f.value is not None:
             column, value = {
                 NUMBER: (TargetExtraRow.value_num, f.value.num), DATETIME: (TargetExtraRow.value_time, f.value.time),
                 BOOLEAN: (TargetExtraRow.value_bool, f.value.flag), STRING: (TargetExtraRow.value_text, f.value.text),
