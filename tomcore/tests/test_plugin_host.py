@@ -233,6 +233,17 @@ def test_hook_register_commands(tmp_path):
         def register_commands(self, cli):
             cli.add_command(hello)
 
-    host = build_plugin_host(env={}, load_entry_points=False, extra={"cmds": Commands()})
+    class Broken:
+        @hookimpl
+        def register_commands(self, cli):
+            raise RuntimeError("no commands today")
+
+    host = build_plugin_host(env={}, load_entry_points=False, extra={"cmds": Commands(), "broken": Broken()})
     cli = make_cli(CliState(host=host, env={}))
     assert cli.get_command(click.Context(cli), "hello") is hello
+    info = {i.name: i for i in host.infos()}
+    assert info["cmds"].registered == {"commands": ["hello"]}  # `tom plugins` shows what each plugin added
+    make_cli(CliState(host=host, env={}))  # a second command line on the same host: counted once
+    assert {i.name: i for i in host.infos()}["cmds"].registered == {"commands": ["hello"]}
+    assert info["broken"].registered == {} and "no commands today" in info["broken"].errors[0]
+    assert "register_commands" in info["broken"].errors[0]

@@ -170,6 +170,8 @@ class PluginHost:
         self.dists: dict[str, tuple[str | None, str | None]] = {}
         self.modules: dict[str, str] = {}
         self.skipped: list[str] = []
+        #: Top-level commands each plugin added through ``register_commands``.
+        self.commands: dict[str, list[str]] = {}
         self._registries: dict[str, Registry[Any]] = {}
         self._binder: Callable[[str, Any, str], None] | None = None
         self.trace = False
@@ -296,6 +298,26 @@ class PluginHost:
                 results.append((impl.plugin_name, None, exc))
         return results
 
+    def add_commands(self, cli: Any) -> None:
+        """Call each plugin's ``register_commands(cli)`` on its own: a failing one is
+        reported by name; the commands each adds are recorded (``tom plugins`` shows them)."""
+        caller: pluggy.HookCaller = self.pm.hook.register_commands
+        self.commands = {}  # of this command line (a host may serve several)
+        for impl in reversed(caller.get_hookimpls()):
+            if impl.hookwrapper or impl.wrapper:
+                continue
+            before = set(cli.commands)
+            if self.trace:
+                print(f"[tom] register_commands -> {impl.plugin_name}", file=sys.stderr)
+            try:
+                impl.function(**{k: cli for k in impl.argnames})
+            except Exception as exc:
+                self.report(PluginProblem(impl.plugin_name, "register_commands",
+                                          f"failed in register_commands: {type(exc).__name__}: {exc}", exc))
+            added = sorted(set(cli.commands) - before)
+            if added:
+                self.commands.setdefault(impl.plugin_name, []).extend(added)
+
     def emit(self, event: str, **kwargs: Any) -> list[PluginProblem]:
         """Fan an ``on_*`` event out to every plugin; report (not raise) failing ones."""
         problems = []
@@ -378,6 +400,8 @@ class PluginHost:
                     items = self._registries[kind].by_plugin(name)
                     if items:
                         registered[kind] = items
+                if self.commands.get(name):
+                    registered["commands"] = list(self.commands[name])
             infos.append(PluginInfo(
                 name=name, builtin=builtin, module=self.modules.get(name), distribution=dist, version=version,
                 hooks=hooks, registered=registered, errors=[p.message for p in self.problems_of(name)],

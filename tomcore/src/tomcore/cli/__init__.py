@@ -108,12 +108,7 @@ def build_cli() -> TomGroup:
 def make_cli(state: CliState) -> TomGroup:
     """The root group with plugin commands added (plugins come from ``state``)."""
     cli = build_cli()
-    host = state.plugin_host()
-    for plugin, _result, exc in host.call_each("register_commands", cli=cli):
-        if exc is not None:
-            from tomcore.plugins import PluginProblem
-
-            host.report(PluginProblem(plugin, "register_commands", f"failed in register_commands: {exc}", exc))
+    state.plugin_host().add_commands(cli)
     return cli
 
 
