@@ -276,4 +276,4 @@ def test_migrate_storage_refuses_a_changed_file(tom, target, tmp_path):
 def test_types(tom, run_tom):
     types = {t["type"]: t for t in run_tom("data", "types", "--json").json()}
     assert list(types)[:5] == ["photometry", "spectroscopy", "image", "fits", "other"]
-    assert types["photometry"]["processors"] == ["atlas", "photometry"] and ".fits" in types["spectroscopy"]["reads"]
+    assert types["photometry"]["processors"] == ["atlas", "panstarrs", "photometry"] and ".fits" in types["spectroscopy"]["reads"]

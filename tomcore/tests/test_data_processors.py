@@ -141,6 +141,20 @@ def test_atlas_forced_photometry(tom, target):
     assert limit.is_limit and limit.extra["uJy"] == 31.0
 
 
+def test_panstarrs_mean_photometry(tom, target):
+    header = ("objName,objID,raMean,decMean,epochMean,gMeanPSFMag,gMeanPSFMagErr,rMeanPSFMag,rMeanPSFMagErr,"
+              "iMeanPSFMag,iMeanPSFMagErr,zMeanPSFMag,zMeanPSFMagErr,yMeanPSFMag,yMeanPSFMagErr\n")
+    row = "PSO J010.0000+20.0000,130280100000000001,10.0,20.0,56123.5,19.1,0.02,-999,-999,18.5,0.03,,,18.2,0.05\n"
+    info = store(tom, header + row, "ps1.csv")
+    assert info.processor == "panstarrs" and info.reduced == {"photometry": 3}
+    assert rows(tom) == [(56123.5, "g", 19.1, 0.02, None, "Pan-STARRS1", "GPC1", "upload"),
+                         (56123.5, "i", 18.5, 0.03, None, "Pan-STARRS1", "GPC1", "upload"),
+                         (56123.5, "y", 18.2, 0.05, None, "Pan-STARRS1", "GPC1", "upload")]
+    assert {p.source_id for p in tom.data.points("SN 2024abc")} == {"130280100000000001"}
+    bad = store(tom, header + row.replace("18.5", "abc"), "ps1-bad.csv")
+    assert bad.status == "failed" and "line 2" in bad.error and "column iMeanPSFMag: 'abc' is not a number" in bad.error
+
+
 def test_ascii_spectrum(tom, target):
     info = store(tom, (EXAMPLES / "sn2024abc-spectrum.txt").read_bytes(), "spec.txt", "spectroscopy")
     assert info.status == "processed" and info.processor == "spectrum-ascii"

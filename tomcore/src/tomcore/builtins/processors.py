@@ -4,6 +4,8 @@
   Toolkit's columns (``time`` in MJD, ``filter``, ``magnitude``, ``error``, ``limit``,
   ``telescope``, ``instrument``, ``source``; ISO dates and JD accepted too).
 - ``atlas``: ATLAS forced photometry (``###MJD m dm uJy duJy F ...``).
+- ``panstarrs``: Pan-STARRS1 mean-object photometry (MAST CSV: ``epochMean``,
+  ``gMeanPSFMag``, ``gMeanPSFMagErr``... for g, r, i, z, y).
 - ``spectrum-ascii``: spectra as text (wavelength, flux, optional error; ``# DATE-OBS:``
   and other ``# KEY: value`` header comments).
 - ``spectrum-fits``: 1-D FITS spectra (wavelength from the WCS) and FITS tables with
@@ -69,6 +71,25 @@ class AtlasProcessor(DataProcessor):
         return ProcessedData(photometry=read_atlas(stream, name=name))
 
 
+class PanstarrsProcessor(DataProcessor):
+    """Pan-STARRS1 mean-object photometry, as a MAST PS1 catalogue search returns it."""
+
+    name = "panstarrs"
+    title = "Pan-STARRS1 mean photometry"
+    description = "Pan-STARRS1 mean-object CSV (MAST): epochMean, gMeanPSFMag, gMeanPSFMagErr... for grizy."
+    data_types = (PHOTOMETRY,)
+
+    def accepts(self, name: str, data_type: str, head: bytes) -> bool:
+        from tomcore.builtins.readers.panstarrs import is_panstarrs
+
+        return data_type in self.data_types and is_panstarrs(head)
+
+    def process(self, stream: IO[bytes], *, name: str, data_type: str) -> ProcessedData:
+        from tomcore.builtins.readers.panstarrs import read_panstarrs
+
+        return ProcessedData(photometry=read_panstarrs(stream, name=name))
+
+
 class AsciiSpectrumProcessor(DataProcessor):
     """Spectra as text: wavelength, flux and an optional error per line."""
 
@@ -127,6 +148,6 @@ class FitsHeaderProcessor(DataProcessor):
 
 @hookimpl
 def register_data_processors(register: Callable[[Any], None]) -> None:
-    for processor in (PhotometryProcessor(), AtlasProcessor(), AsciiSpectrumProcessor(), FitsSpectrumProcessor(),
-                      FitsHeaderProcessor()):
+    for processor in (PhotometryProcessor(), AtlasProcessor(), PanstarrsProcessor(), AsciiSpectrumProcessor(),
+                      FitsSpectrumProcessor(), FitsHeaderProcessor()):
         register(processor)
