@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tom_facility_lco.fake import Validator
+from tom_facility_lco.payload import flatten_errors
 from tomcore.domain.targets import Target
 from tomcore.errors import AuthenticationError, ConfigError, ServiceError, ValidationError
 
@@ -153,6 +155,24 @@ def test_spectra_request_has_calibrations_around_the_spectrum(facility):
     assert spectrum["instrument_configs"][0]["rotator_mode"] == "VFLOAT"
     assert spectrum["acquisition_config"] == {"mode": "WCS"}
     assert result.payload["requests"][0]["location"] == {"telescope_class": "2m0"}
+
+
+def test_brightest_acquisition_sends_its_radius(facility, lco):
+    params = {"exposure_time": [900.0], "end": NOW + timedelta(days=3), "max_airmass": 2.0, "calibrations": "none",
+              "acquisition_mode": "BRIGHTEST"}
+    result = facility.validate(SN, "SPECTRA", params)
+    assert result.errors == {"acquire_radius": ["is required with --acquisition-mode BRIGHTEST"]}
+    result = facility.validate(SN, "SPECTRA", {**params, "acquire_radius": 5.0})
+    assert result.ok, result.errors
+    [spectrum] = result.payload["requests"][0]["configurations"]
+    assert spectrum["acquisition_config"] == {"mode": "BRIGHTEST", "extra_params": {"acquire_radius": 5.0}}
+    # The portal refuses BRIGHTEST without it, under the nested key (Cerberus).
+    body = result.payload
+    del body["requests"][0]["configurations"][0]["acquisition_config"]["extra_params"]
+    errors = Validator(lco).check(body)[0]
+    assert errors["requests"][0]["configurations"][0]["acquisition_config"] == {
+        "extra_params": {"acquire_radius": ["required field"]}}
+    assert flatten_errors(errors) == {"acquire_radius": ["required field"]}
 
 
 def test_submit_returns_the_request_ids(facility, lco):

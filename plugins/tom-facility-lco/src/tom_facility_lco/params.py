@@ -50,6 +50,9 @@ SPECTRA_PARAMS: tuple[Param, ...] = (
     *COMMON,
     Param("acquisition_mode", help="Target acquisition: WCS or BRIGHTEST.", default="WCS",
           choices=("WCS", "BRIGHTEST")),
+    Param("acquire_radius", "float", help="BRIGHTEST acquisition: radius in arcsec around the target "
+          "in which the brightest object is put on the slit (required with BRIGHTEST).", minimum=0.0,
+          metavar="ARCSEC"),
     Param("rotator_mode", help="Slit orientation: VFLOAT (parallactic) or SKY.", default="VFLOAT",
           choices=("VFLOAT", "SKY")),
     Param("calibrations", help="Arc and lamp-flat calibrations around the spectrum.", default="both",

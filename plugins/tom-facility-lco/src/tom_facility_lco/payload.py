@@ -166,10 +166,16 @@ def build_request_group(
             errors.setdefault("exposure_time", []).append("a spectrum takes one exposure time and one count")
         elements = {"slit": slit} if slit else {}
         rotator = params.get("rotator_mode", "VFLOAT")
+        acquisition: dict[str, Any] = {"mode": params.get("acquisition_mode", "WCS")}
+        if acquisition["mode"] == "BRIGHTEST":  # the portal's schema requires the radius
+            if params.get("acquire_radius") is None:
+                errors.setdefault("acquire_radius", []).append("is required with --acquisition-mode BRIGHTEST")
+            else:
+                acquisition["extra_params"] = {"acquire_radius": params["acquire_radius"]}
         spectrum = {
             "type": "SPECTRUM", "instrument_type": instrument_code,
             "instrument_configs": [instrument_config(times[0] if times else 0.0, counts[0], elements, rotator_mode=rotator)],
-            "acquisition_config": {"mode": params.get("acquisition_mode", "WCS")},
+            "acquisition_config": acquisition,
             "guiding_config": {"mode": "ON", "optional": False},
             "constraints": constraints, "target": target_body,
         }
@@ -306,7 +312,7 @@ def _field_for(path: list[str | int], message: str) -> str:
         inner = conf[1] if len(conf) > 1 else ""
         return inner if inner in _CONSTRAINTS else "constraints"
     if key == "acquisition_config":
-        return "acquisition_mode"
+        return "acquire_radius" if "acquire_radius" in conf else "acquisition_mode"
     if key == "guiding_config":
         return "guiding"
     if key == "instrument_configs":

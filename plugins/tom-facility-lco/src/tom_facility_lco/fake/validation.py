@@ -195,6 +195,9 @@ class Validator:
         acq_modes = [m["code"] for m in info["modes"].get("acquisition", {}).get("modes", [])]
         if acquisition.get("mode", "OFF") not in [*acq_modes, "OFF"]:
             errors["acquisition_config"] = {"mode": [f"Invalid acquisition mode {acquisition.get('mode')}"]}
+        elif acquisition.get("mode") == "BRIGHTEST" and (acquisition.get("extra_params") or {}).get(
+                "acquire_radius") is None:  # the mode's validation_schema (Cerberus)
+            errors["acquisition_config"] = {"extra_params": {"acquire_radius": ["required field"]}}
         guiding = config.get("guiding_config") if isinstance(config.get("guiding_config"), dict) else {}
         guide_modes = [m["code"] for m in info["modes"].get("guiding", {}).get("modes", [])]
         if "mode" in guiding and guiding["mode"] not in guide_modes:
