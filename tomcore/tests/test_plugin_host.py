@@ -245,5 +245,23 @@ def test_hook_register_commands(tmp_path):
     assert info["cmds"].registered == {"commands": ["hello"]}  # `tom plugins` shows what each plugin added
     make_cli(CliState(host=host, env={}))  # a second command line on the same host: counted once
     assert {i.name: i for i in host.infos()}["cmds"].registered == {"commands": ["hello"]}
+
+    @click.command("targets")
+    def shadow():
+        click.echo("not the real one")
+
+    class Clash:
+        @hookimpl
+        def register_commands(self, cli):
+            cli.add_command(click.Command("hello", callback=lambda: None))
+            cli.add_command(shadow)
+
+    host = build_plugin_host(env={}, load_entry_points=False, extra={"cmds": Commands(), "clash": Clash()})
+    cli = make_cli(CliState(host=host, env={}))
+    ctx = click.Context(cli)
+    assert cli.get_command(ctx, "hello") is hello and cli.get_command(ctx, "targets") is not shadow
+    errors = {i.name: i.errors for i in host.infos()}["clash"]
+    assert any("'hello' is registered by both 'cmds' and 'clash'" in e for e in errors)
+    assert any("'targets' is registered by both 'tomcore' and 'clash'" in e for e in errors)
     assert info["broken"].registered == {} and "no commands today" in info["broken"].errors[0]
     assert "register_commands" in info["broken"].errors[0]

@@ -300,23 +300,43 @@ class PluginHost:
 
     def add_commands(self, cli: Any) -> None:
         """Call each plugin's ``register_commands(cli)`` on its own: a failing one is
-        reported by name; the commands each adds are recorded (``tom plugins`` shows them)."""
+        reported by name; the commands each adds are recorded (``tom plugins`` shows them).
+
+        A command name is its first owner's: a plugin adding a command the core (or a
+        plugin registered before it) has is an error naming both, and the first one stays.
+        """
         caller: pluggy.HookCaller = self.pm.hook.register_commands
         self.commands = {}  # of this command line (a host may serve several)
-        for impl in reversed(caller.get_hookimpls()):
+        owners: dict[str, str] = dict.fromkeys(getattr(cli, "lazy", {}), "tomcore")
+        owners.update(dict.fromkeys(cli.commands, "tomcore"))
+        for impl in caller.get_hookimpls():  # in the order plugins were registered
             if impl.hookwrapper or impl.wrapper:
                 continue
-            before = set(cli.commands)
+            plugin = impl.plugin_name
+            before = dict(cli.commands)
             if self.trace:
-                print(f"[tom] register_commands -> {impl.plugin_name}", file=sys.stderr)
+                print(f"[tom] register_commands -> {plugin}", file=sys.stderr)
             try:
                 impl.function(**{k: cli for k in impl.argnames})
             except Exception as exc:
-                self.report(PluginProblem(impl.plugin_name, "register_commands",
+                self.report(PluginProblem(plugin, "register_commands",
                                           f"failed in register_commands: {type(exc).__name__}: {exc}", exc))
-            added = sorted(set(cli.commands) - before)
-            if added:
-                self.commands.setdefault(impl.plugin_name, []).extend(added)
+            for name, command in list(cli.commands.items()):
+                if before.get(name) is command:
+                    continue
+                owner = owners.get(name)
+                if owner is None:
+                    owners[name] = plugin
+                    self.commands.setdefault(plugin, []).append(name)
+                    continue
+                if name in before:
+                    cli.commands[name] = before[name]
+                else:
+                    del cli.commands[name]  # the core's lazy command stays
+                self.report(PluginProblem(plugin, "conflict", f"command {name!r} is registered by both {owner!r} "
+                                          f"and {plugin!r}; {owner!r} keeps it"))
+            for name in set(before) - set(cli.commands):  # a plugin must not remove others' commands
+                cli.commands[name] = before[name]
 
     def emit(self, event: str, **kwargs: Any) -> list[PluginProblem]:
         """Fan an ``on_*`` event out to every plugin; report (not raise) failing ones."""
