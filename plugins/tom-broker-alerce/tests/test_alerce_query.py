@@ -18,7 +18,7 @@ def test_an_object_becomes_an_alert(atom, fake):
     [page] = list(atom.alerts.query("alerce", {"oid": [oid]}))
     [alert] = page.alerts
     obj = fake.objects[oid]
-    row = fake._probability_row(oid, None, None, None, None, None)
+    [row] = fake._probability_rows(oid, None, None, None, None, None)
     assert (alert.broker, alert.object_id, alert.name) == ("alerce", oid, oid)
     assert (alert.ra, alert.dec) == (150.123456, 2.345678)
     assert alert.classification == row["class_name"] and alert.score == row["probability"]
@@ -83,12 +83,22 @@ def test_cone_in_arcsec_also_at_dec_zero(atom, fake):
 
 def test_classifier_filters_and_ranking(atom, fake):
     oid = fake.make("ZTF24classes", seed=5)
-    top = fake._probability_row(oid, "stamp_classifier", None, None, None, 1)
+    [top] = fake._probability_rows(oid, "stamp_classifier", None, None, None, 1)
     hits = list(atom.alerts.query("alerce", {"classifier": "stamp_classifier", "class_name": top["class_name"]}))
     [alert] = [a for p in hits for a in p.alerts]
     assert alert.classification == top["class_name"] and alert.extras["alerce_classifier"] == "stamp_classifier"
     args = pages_requested(fake)[-1]
     assert args["class"] == [top["class_name"]] and args["classifier"] == ["stamp_classifier"]
+    # a probability alone joins every probability row at or above it (no default ranking):
+    # the server answers the object once per row, and the query gives each
+    rows = [r for r in fake.probabilities[oid] if r["probability"] >= 0.05]
+    assert len(rows) > 1
+    found = [a for p in atom.alerts.query("alerce", {"oid": [oid], "probability": 0.05}) for a in p.alerts]
+    assert sorted((a.extras["alerce_classifier"], a.classification) for a in found) == sorted(
+        (r["classifier_name"], r["class_name"]) for r in rows)
+    # ingesting them makes one target
+    summary = atom.alerts.ingest("alerce", {"oid": [oid], "probability": 0.05})
+    assert summary.created == 1 and atom.targets.count() == 1
 
 
 def test_classifier_and_class_are_checked_against_the_live_list(atom, fake):

@@ -197,26 +197,25 @@ class AlerceFake(JsonApp):
     def _bad(errors: dict[str, str]) -> tuple[dict[str, Any], int]:
         return {"errors": errors, "message": "Input payload validation failed"}, 400
 
-    def _probability_row(self, oid: str, classifier: str | None, version: str | None, klass: str | None,
-                         probability: float | None, ranking: int | None) -> dict[str, Any] | None:
-        filtered = any(v is not None for v in (classifier, version, klass, probability, ranking))
-        for row in self.probabilities.get(oid, ()):
-            if not filtered:
-                if (row["classifier_name"], row["classifier_version"]) == DEFAULT_CLASSIFIER and row["ranking"] == 1:
-                    return row
-                continue
-            if classifier is not None and row["classifier_name"] != classifier:
-                continue
-            if version is not None and row["classifier_version"] != version:
-                continue
-            if klass is not None and row["class_name"] != klass:
-                continue
-            if probability is not None and row["probability"] < probability:
-                continue
-            if row["ranking"] != (ranking if ranking is not None else 1):
-                continue
-            return row
-        return None
+    def _probability_rows(self, oid: str, classifier: str | None, version: str | None, klass: str | None,
+                          probability: float | None, ranking: int | None) -> list[dict[str, Any] | None]:
+        """The probability rows an object is joined to, as the server does: with no class
+        filter, the default classifier's ranking-1 row (or None: a left join); with one, every
+        row matching it, so an object comes once per matching row (the ranking defaults to 1
+        only when a classifier, its version or a class is given)."""
+        rows = self.probabilities.get(oid, ())
+        if all(v is None for v in (classifier, version, klass, probability, ranking)):
+            default = [r for r in rows if (r["classifier_name"], r["classifier_version"]) == DEFAULT_CLASSIFIER
+                       and r["ranking"] == 1]
+            return [default[0] if default else None]
+        if ranking is None and (classifier or klass or version):
+            ranking = 1
+        return [row for row in rows
+                if (not classifier or row["classifier_name"] == classifier)
+                and (not version or row["classifier_version"] == version)
+                and (not klass or row["class_name"] == klass)
+                and (not probability or row["probability"] >= probability)
+                and (not ranking or row["ranking"] == ranking)]
 
     # -- routes --------------------------------------------------------------------------------
 
@@ -267,10 +266,6 @@ class AlerceFake(JsonApp):
                 continue
             if len(oids) > 1 and oid not in oids:
                 continue
-            row = self._probability_row(oid, classifier, version, klass, probability, ranking)
-            filtered = any(v is not None for v in (classifier, version, klass, probability, ranking))
-            if filtered and row is None:
-                continue
             if ndet and not (obj["ndet"] >= ndet[0] and (len(ndet) < 2 or obj["ndet"] <= ndet[1])):
                 continue
             if firstmjd and not (obj["firstmjd"] >= firstmjd[0] and (len(firstmjd) < 2 or obj["firstmjd"] <= firstmjd[1])):
@@ -279,11 +274,12 @@ class AlerceFake(JsonApp):
                 continue
             if ra and dec and _separation_deg(ra, dec, obj["meanra"], obj["meandec"]) > radius / 3600.0:
                 continue
-            item = dict(obj)
-            item.update({"class": row["class_name"] if row else None,
-                         "classifier": row["classifier_name"] if row else None,
-                         "probability": row["probability"] if row else None})
-            rows.append(item)
+            for row in self._probability_rows(oid, classifier, version, klass, probability, ranking):
+                item = dict(obj)
+                item.update({"class": row["class_name"] if row else None,
+                             "classifier": row["classifier_name"] if row else None,
+                             "probability": row["probability"] if row else None})
+                rows.append(item)
         if order_by:
             key = {"class_name": "class", "classifier_name": "classifier"}.get(order_by, order_by)
             rows.sort(key=lambda r: (r.get(key) is None, r.get(key) if r.get(key) is not None else 0),
