@@ -132,6 +132,9 @@ def test_hook_on_reduced_data_saved(tom, tom_plugin):
     assert len(recorder.batches[-1].spectra[target.id][0].wavelength) == 2
     tom.data.reprocess([info.id])  # nothing new: no event
     assert len(recorder.batches) == 3
+    [spectrum_product] = tom.data.list(data_type="spectroscopy")
+    tom.data.reprocess([spectrum_product.id])  # the same spectrum again: not new either
+    assert len(recorder.batches) == 3 and len(tom.data.spectra("SN 2024abc")) == 1
 
 
 # -- the example plugin of docs/data.md -------------------------------------------------------

@@ -143,13 +143,13 @@ def _finite(value: Any) -> Any:
 
 
 def write(session: Session, *, target_id: int, target_name: str, product_id: int | None, result: Result,
-          source: str, now: datetime, previous_keys: set[tuple[str, str, float]] | None = None
-          ) -> tuple[dict[str, int], list[ReducedDataBatch]]:
+          source: str, now: datetime, previous_keys: set[tuple[str, str, float]] | None = None,
+          previous_spectra: set[str] | None = None) -> tuple[dict[str, int], list[ReducedDataBatch]]:
     """Store a processing result for one target in the caller's transaction.
 
     Returns the rows written per kind and the batches for ``on_reduced_data_saved``;
     ``previous_keys`` (band, source, time) are points this product had before a reprocess,
-    left out of the event as not new.
+    left out of the event as not new, as are ``previous_spectra`` (their digests).
     """
     import numpy as np
     import pyarrow as pa
@@ -177,6 +177,7 @@ def write(session: Session, *, target_id: int, target_name: str, product_id: int
                                             photometry=split_by_target(added)))
     if result.spectra:
         saved: list[Spectrum] = []
+        fresh: list[Spectrum] = []  # saved, less those this product had before a reprocess
         dialect = session.get_bind().dialect.name
         for spectrum in result.spectra:
             blobs = _blob(spectrum.wavelength), _blob(spectrum.flux), _blob(spectrum.flux_err)
@@ -196,10 +197,12 @@ def write(session: Session, *, target_id: int, target_name: str, product_id: int
                                      .returning(SpectrumRow.id)).scalar()
             if new_id is not None:
                 saved.append(attrs.evolve(spectrum, id=new_id, target_id=target_id, data_product_id=product_id))
+                if row["digest"] not in (previous_spectra or ()):
+                    fresh.append(saved[-1])
         counts[SPECTROSCOPY] = len(saved)
-        if saved:
-            batches.append(ReducedDataBatch(kind=SPECTROSCOPY, counts={target_id: len(saved)}, target_names=names,
-                                            source=source, data_product_id=product_id, spectra={target_id: saved}))
+        if fresh:
+            batches.append(ReducedDataBatch(kind=SPECTROSCOPY, counts={target_id: len(fresh)}, target_names=names,
+                                            source=source, data_product_id=product_id, spectra={target_id: fresh}))
     if result.values:
         saved_values: list[ReducedValue] = []
         for value in result.values:
@@ -224,6 +227,14 @@ def previous_photometry(session: Session, product_id: int) -> set[tuple[str, str
 
     rows = session.execute(select(P.band, P.source, P.time).where(P.data_product_id == product_id))
     return {(str(band), str(source), float(time)) for band, source, time in rows}
+
+
+def previous_spectra(session: Session, product_id: int) -> set[str]:
+    from sqlalchemy import select
+
+    from tomcore.store.models import SpectrumRow
+
+    return set(session.execute(select(SpectrumRow.digest).where(SpectrumRow.data_product_id == product_id)).scalars())
 
 
 def delete_reduced(session: Session, product_id: int) -> None:
