@@ -137,6 +137,32 @@ def test_smtp_server_down_is_one_clear_error(notify_tom, smtp):
     assert failed[0].channel == "team" and "SMTP server 127.0.0.1:1 failed" in failed[0].error
 
 
+@pytest.mark.parametrize(("security", "port"), [("none", 25), ("starttls", 587), ("ssl", 465)])
+def test_email_port_defaults_by_security(tom_factory, security, port):
+    config = f"""
+[plugins.email]
+host = "127.0.0.1"
+security = "{security}"
+timeout = 2
+
+[notify.channels.team]
+notifier = "email"
+to = ["alice@example.org"]
+
+[[notify.rules]]
+events = ["*"]
+channels = ["team"]
+"""
+    import socket
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            pytest.skip(f"something listens on port {port} here")
+    tom = tom_factory(f"port{port}", config=config)
+    [failed] = tom.notify.send(note()).failed
+    assert f"SMTP server 127.0.0.1:{port} failed" in failed.error
+
+
 @pytest.mark.parametrize("security", ["starttls", "ssl"])
 def test_email_over_tls_with_a_login(notify_tom, security):
     """A real SMTP server that requires TLS (STARTTLS on a plain port, or TLS from the first

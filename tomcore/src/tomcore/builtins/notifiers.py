@@ -18,6 +18,9 @@ from tomcore.contracts.base import Param
 from tomcore.contracts.notifiers import Notification, Notifier, PartialDelivery
 from tomcore.errors import ServiceError, ValidationError
 
+#: The usual SMTP port of each security (submission with STARTTLS, implicit TLS).
+DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+
 
 def _tom_name(notifier: Notifier) -> str:
     try:
@@ -41,7 +44,7 @@ class EmailNotifier(Notifier):
     description = "Email over SMTP."
     settings: ClassVar[tuple[Setting, ...]] = (
         Setting("host", "localhost", help="SMTP server."),
-        Setting("port", 25, "int", help="SMTP port (587 for STARTTLS, 465 for SSL)."),
+        Setting("port", None, "int", help="SMTP port (default by security: 25 none, 587 starttls, 465 ssl)."),
         Setting("username", None, help="Login, if the server needs one."),
         Setting("password", None, secret=True, help="Password for the login."),
         Setting("security", "none", choices=("none", "starttls", "ssl"), help="none, starttls or ssl."),
@@ -84,8 +87,8 @@ class EmailNotifier(Notifier):
         import smtplib
         import ssl
 
-        host, port = str(self.config["host"]), int(self.config["port"])
         security = self.config["security"]
+        host, port = str(self.config["host"]), int(self.config["port"] or DEFAULT_PORTS[security])
         timeout = float(self.config["timeout"])
         message = self.message(notification, options)
         try:
