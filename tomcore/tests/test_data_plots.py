@@ -37,6 +37,7 @@ def test_lightcurve_png(tom, run_tom, target, tmp_path, monkeypatch):
     [figure] = figures
     ax = figure.axes[0]
     assert ax.yaxis_inverted() and ax.get_xlabel() == "MJD"
+    assert not ax.xaxis.get_major_formatter().get_useOffset()  # MJD in full, even over a few hours
     assert any(child.get_xlabel() == "Date (UTC)" for child in ax.child_axes)  # dates along the top
     labels = ax.get_legend_handles_labels()[1]
     assert sorted(labels) == ["c", "g", "g limit", "o", "r"]

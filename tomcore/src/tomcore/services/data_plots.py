@@ -140,6 +140,7 @@ def lightcurve_figure(title: str, series: list[Any], ylabel: str, inverted: bool
         if inverted:
             ax.invert_yaxis()
         ax.set_xlabel("MJD")
+        ax.xaxis.get_major_formatter().set_useOffset(False)  # 60000.2, not 0.2 and "+6e4" in a corner
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.25)
         handles, labels = ax.get_legend_handles_labels()
