@@ -48,6 +48,26 @@ def test_lightcurve_png(tom, run_tom, target, tmp_path, monkeypatch):
     assert len(set(colours.values())) == len(colours)  # one colour per band
 
 
+def test_absolute_magnitudes_with_a_distance(tom, run_tom, target, tmp_path, monkeypatch):
+    from tomcore.services import data_plots
+
+    figures = []
+    original = data_plots.lightcurve_figure
+    monkeypatch.setattr(data_plots, "lightcurve_figure", lambda *a, **k: figures.append(original(*a, **k)) or figures[-1])
+    run_tom("plot", "lightcurve", target, "-o", str(tmp_path / "plain.png"))
+    run_tom("targets", "edit", target, "--distance", "4e7")  # 40 Mpc: distance modulus 33.01
+    run_tom("plot", "lightcurve", target, "-o", str(tmp_path / "abs.png"))
+    plain, absolute = (figure.axes[0] for figure in figures)
+    assert not [c for c in plain.child_axes if c.get_ylabel()]
+    [right] = [c for c in absolute.child_axes if c.get_ylabel()]
+    assert right.get_ylabel() == "Absolute magnitude (distance modulus 33.01)"
+    bottom, top = absolute.get_ylim()
+    assert right.get_ylim() == pytest.approx((bottom - 33.0103, top - 33.0103), abs=1e-3)
+    run_tom("plot", "lightcurve", target, "-o", str(tmp_path / "abs.html"))
+    html = (tmp_path / "abs.html").read_text()
+    assert '"yaxis2":{"title":{"text":"Absolute magnitude (distance modulus 33.01)"}' in html
+
+
 def test_lightcurve_html_and_filters(tom, run_tom, target, tmp_path):
     out = tmp_path / "lc.html"
     assert "in 1 bands" in run_tom("plot", "lightcurve", target, "--band", "r", "-o", str(out)).stdout

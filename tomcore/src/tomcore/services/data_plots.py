@@ -24,7 +24,7 @@ IMAGE_FORMATS = (".png", ".svg", ".pdf")
 MJD_UNIX_EPOCH = 40587.0  # MJD of 1970-01-01, matplotlib's date origin
 #: Conventional colours of common bands; others take the next colour of a palette.
 BAND_COLOURS = {
-    "u": "#6a3d9a", "g": "#2ca02c", "r": "#d62728", "i": "#8c2d04", "z": "#4d4d4d", "y": "#7f3b08",
+    "u": "#6a3d9a", "g": "#2ca02c", "r": "#d62728", "i": "#8c2d04", "z": "#4d4d4d", "y": "#e6ab02",
     "ztfg": "#2ca02c", "ztfr": "#d62728", "ztfi": "#8c2d04", "gp": "#2ca02c", "rp": "#d62728", "ip": "#8c2d04",
     "zs": "#4d4d4d", "up": "#6a3d9a",
     "U": "#6a3d9a", "B": "#1f77b4", "V": "#17becf", "R": "#e377c2", "I": "#8c564b",
@@ -107,24 +107,40 @@ def lightcurve(tom: Tom, target: str, path: str | Path, *, bands: Sequence[str] 
         series.append((name, colours[name], columns["time"][detected], columns[value][detected],
                        columns[error][detected], columns["time"][limited], columns["limit"][limited]))
     title = f"{info.name}: light curve"
+    # As the TOM Toolkit does: absolute magnitudes alongside when the target has a distance.
+    modulus = None if use_flux else distance_modulus(getattr(info, "distance", None))
     if suffix == ".html":
-        _lightcurve_html(out, title, series, ylabel, inverted=not use_flux)
+        _lightcurve_html(out, title, series, ylabel, inverted=not use_flux, modulus=modulus)
     else:
-        _lightcurve_image(out, title, series, ylabel, inverted=not use_flux)
+        _lightcurve_image(out, title, series, ylabel, inverted=not use_flux, modulus=modulus)
     return PlotReport(out, len(series), table.num_rows)
 
 
-def _lightcurve_image(out: Path, title: str, series: list[Any], ylabel: str, inverted: bool) -> None:
+def _lightcurve_image(out: Path, title: str, series: list[Any], ylabel: str, inverted: bool,
+                      modulus: float | None = None) -> None:
     plt = _matplotlib()
-    fig = lightcurve_figure(title, series, ylabel, inverted)
+    fig = lightcurve_figure(title, series, ylabel, inverted, modulus)
     try:
         fig.savefig(out, dpi=120)
     finally:
         plt.close(fig)
 
 
-def lightcurve_figure(title: str, series: list[Any], ylabel: str, inverted: bool) -> Any:
-    """The matplotlib figure of a light curve (``series`` as :func:`lightcurve` makes it)."""
+def distance_modulus(distance_pc: float | None) -> float | None:
+    """5 log10(d / 10 pc), or None without a (positive) distance."""
+    import math
+
+    return 5.0 * math.log10(distance_pc / 10.0) if distance_pc and distance_pc > 0 else None
+
+
+def _absolute_label(modulus: float) -> str:
+    return f"Absolute magnitude (distance modulus {modulus:.2f})"
+
+
+def lightcurve_figure(title: str, series: list[Any], ylabel: str, inverted: bool,
+                      modulus: float | None = None) -> Any:
+    """The matplotlib figure of a light curve (``series`` as :func:`lightcurve` makes it);
+    with a distance ``modulus``, absolute magnitudes along the right."""
     import numpy as np
 
     plt = _matplotlib()
@@ -142,6 +158,9 @@ def lightcurve_figure(title: str, series: list[Any], ylabel: str, inverted: bool
         ax.set_xlabel("MJD")
         ax.xaxis.get_major_formatter().set_useOffset(False)  # 60000.2, not 0.2 and "+6e4" in a corner
         ax.set_ylabel(ylabel)
+        if modulus is not None:
+            right = ax.secondary_yaxis("right", functions=(lambda m: m - modulus, lambda absolute: absolute + modulus))
+            right.set_ylabel(_absolute_label(modulus))
         ax.grid(alpha=0.25)
         handles, labels = ax.get_legend_handles_labels()
         order = sorted(range(len(labels)), key=lambda i: labels[i])
@@ -161,14 +180,17 @@ def _iso(mjd: Any) -> list[str]:
     return [str(s) for s in stamps.astype("datetime64[ms]")]
 
 
-def _lightcurve_html(out: Path, title: str, series: list[Any], ylabel: str, inverted: bool) -> None:
+def _lightcurve_html(out: Path, title: str, series: list[Any], ylabel: str, inverted: bool,
+                     modulus: float | None = None) -> None:
     import numpy as np
     import plotly.graph_objects as go
 
     fig = go.Figure()
     every: list[float] = []
+    values: list[float] = []
     for name, colour, t, y, dy, lt, ly in series:
         every.extend(t.tolist() + lt.tolist())
+        values.extend(y.tolist() + ly.tolist())
         if len(t):
             fig.add_trace(go.Scatter(
                 x=t, y=y, mode="markers", name=name, marker={"color": colour, "size": 7},
@@ -196,6 +218,17 @@ def _lightcurve_html(out: Path, title: str, series: list[Any], ylabel: str, inve
         yaxis={"title": {"text": ylabel}, "autorange": "reversed" if inverted else True},
         legend={"title": {"text": "band"}},
     )
+    if modulus is not None:
+        # A second y axis of absolute magnitudes: both axes get the same span, shifted.
+        bottom, top = max(values), min(values)
+        margin = max(0.05 * (bottom - top), 0.2)
+        span = [bottom + margin, top - margin]
+        fig.add_trace(go.Scatter(x=[low, high], y=[None, None], yaxis="y2", showlegend=False, hoverinfo="skip"))
+        fig.update_layout(
+            yaxis={"title": {"text": ylabel}, "range": span, "autorange": False},
+            yaxis2={"title": {"text": _absolute_label(modulus)}, "overlaying": "y", "side": "right",
+                    "range": [v - modulus for v in span], "showgrid": False},
+        )
     fig.write_html(out, include_plotlyjs=True, full_html=True)
 
 
