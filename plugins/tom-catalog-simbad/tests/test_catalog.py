@@ -104,7 +104,8 @@ def test_batch_resolves_many_names_in_one_query(catalog: Any, simbad: FakeSimbad
     uploaded = parse_votable(simbad.uploads[0]["names"]).rows
     assert [row["asked_id"] for row in uploaded] == ["M31", "Vega", "nope-1", "SN 2011fe", "3C 273", "Barnard's Star",
                                                      "nope-2"]  # the repeated name is asked once
-    assert "FROM mesDistance WHERE oidref IN (" in queries[1]
+    assert "FROM TAP_UPLOAD.oids JOIN mesDistance" in queries[1]
+    assert len(parse_votable(simbad.uploads[1]["oids"]).rows) == 5  # the objects found, once each
     assert sum(done) == 7
 
 
@@ -142,7 +143,7 @@ def test_overflowing_answers_are_split(simbad_url: str, tom_factory: Any, simbad
                                          "maxrec = 2\n")
     results = tom.components.catalogs.get("simbad").resolve_many(["M31", "Vega", "3C 273"])
     assert [r.entries[0].name for r in results] == ["M 31", "* alf Lyr", "3C 273"]
-    name_uploads = [[row["asked_index"] for row in parse_votable(u["names"]).rows] for u in simbad.uploads if u]
+    name_uploads = [[row["asked_index"] for row in parse_votable(u["names"]).rows] for u in simbad.uploads if "names" in u]
     assert name_uploads == [[0, 1, 2], [0], [1, 2]]  # 3 rows > 2: split in halves, indexes kept
     # M31 alone has 4 distances: truncated at maxrec, the 2 first are used and a warning logged
     assert results[0].entries[0].target.distance == pytest.approx(752000.0)

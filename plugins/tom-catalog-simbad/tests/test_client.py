@@ -10,7 +10,7 @@ import pytest
 
 from tom_catalog_simbad.client import TapClient, parse_votable
 from tom_catalog_simbad.fake import FakeSimbad
-from tom_catalog_simbad.queries import distances_query, names_upload, objects_query
+from tom_catalog_simbad.queries import distances_query, names_upload, objects_query, oids_upload
 from tomcore.errors import ServiceError
 from tomcore.http import HttpClient
 
@@ -26,12 +26,13 @@ def client(url: str, **kw: Any) -> TapClient:
 
 
 def test_sync_query_is_a_tap_post_with_adql(simbad: FakeSimbad, simbad_url: str) -> None:
-    result = client(simbad_url, maxrec=500).query(distances_query([1217453]))
+    adql = "SELECT oidref, dist, unit FROM mesDistance WHERE oidref IN (1217453)"
+    result = client(simbad_url, maxrec=500).query(adql)
     (request,) = simbad.requests_to("/simbad/sim-tap/sync")
     assert request["method"] == "POST"
     form = {k: v[0] for k, v in parse_qs(request["data"].decode()).items()}
     assert form["REQUEST"] == "doQuery" and form["LANG"] == "ADQL" and form["MAXREC"] == "500"
-    assert form["QUERY"].endswith("FROM mesDistance WHERE oidref IN (1217453)") and "UPLOAD" not in form
+    assert form["QUERY"] == adql and "UPLOAD" not in form
     assert request["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
     assert result.status == "OK" and [row["unit"] for row in result.rows] == ["Mpc"]
 
@@ -60,8 +61,15 @@ def test_zero_rows_is_an_empty_result(simbad_url: str) -> None:
 
 
 def test_overflow_status_is_reported(simbad_url: str) -> None:
-    result = client(simbad_url, maxrec=2).query(distances_query([1575544]))
+    result = client(simbad_url, maxrec=2).query(distances_query(), uploads={"oids": oids_upload([1575544])})
     assert result.overflow and len(result.rows) == 2
+
+
+def test_distances_of_uploaded_object_ids(simbad: FakeSimbad, simbad_url: str) -> None:
+    result = client(simbad_url).query(distances_query(), uploads={"oids": oids_upload([1217453, 1050784, 99])})
+    assert distances_query().endswith("FROM TAP_UPLOAD.oids JOIN mesDistance ON mesDistance.oidref = TAP_UPLOAD.oids.oid")
+    assert sorted((row["oidref"], row["unit"]) for row in result.rows) == [(1050784, "pc"), (1217453, "Mpc")]
+    assert parse_votable(simbad.uploads[0]["oids"]).rows == [{"oid": 99}, {"oid": 1050784}, {"oid": 1217453}]
 
 
 def test_adql_error_is_one_service_error_with_simbad_message(simbad_url: str) -> None:

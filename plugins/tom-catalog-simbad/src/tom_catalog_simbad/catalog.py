@@ -16,11 +16,13 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from tom_catalog_simbad.queries import (
     NAMES_TABLE,
+    OIDS_TABLE,
     clean_identifier,
     distances_query,
     identifier_key,
     names_upload,
     objects_query,
+    oids_upload,
 )
 from tomcore.config import Setting
 from tomcore.contracts.catalogs import Catalog
@@ -117,7 +119,7 @@ class SimbadCatalog(Catalog):
         return self.client.query(objects_query(), uploads={NAMES_TABLE: names_upload(names)})
 
     def _distances_query(self, oids: Sequence[int]) -> TapResult:
-        return self.client.query(distances_query(oids))
+        return self.client.query(distances_query(), uploads={OIDS_TABLE: oids_upload(oids)})
 
     def _query_split(self, items: Sequence[Any], run: Callable[[Sequence[Any]], TapResult]) -> list[dict[str, Any]]:
         """Run ``run(items)``; when the service truncates the answer (OVERFLOW), ask again

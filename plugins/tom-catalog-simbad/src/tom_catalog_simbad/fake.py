@@ -11,7 +11,8 @@ most 200,000 rows, SIMBAD's upload limit). It understands the ADQL shapes a clie
 name lookups (``basic`` joined to ``ident`` and ``ids``, with ``ident.id = '...'`` criteria
 combined with ``OR``, or an uploaded table of names joined on ``ident.id``, as astroquery's
 ``query_objects`` does; identifiers compared ignoring case, spacing and the ``NAME`` prefix
-of common names) and distance lookups (``mesDistance`` by ``oidref``).
+of common names) and distance lookups (``mesDistance`` by ``oidref`` in a list, or joined
+to an uploaded table of object ids).
 ``GET /simbad/sim-tap/capabilities`` answers the VOSI capabilities with SIMBAD's output and
 upload limits.
 
@@ -308,6 +309,12 @@ class FakeSimbad(JsonApp):
         if match:
             return self._objects_by_upload(match, uploads or {})
         match = re.fullmatch(
+            r"SELECT (?P<cols>.+?) FROM TAP_UPLOAD\.(?P<upload>\w+) JOIN mesDistance ON"
+            r" (?:mesDistance\.oidref = TAP_UPLOAD\.(?P=upload)\.(?P<key>\w+)|TAP_UPLOAD\.(?P=upload)\.(?P<key2>\w+) = mesDistance\.oidref)",
+            text, re.IGNORECASE)
+        if match:
+            return self._distances_by_upload(match, uploads or {})
+        match = re.fullmatch(
             r"SELECT (?:TOP (?P<top>\d+) )?(?P<cols>.+?) FROM basic JOIN ident ON basic\.oid = ident\.oidref"
             r"(?P<ids> LEFT JOIN ids ON basic\.oid = ids\.oidref| JOIN ids ON basic\.oid = ids\.oidref)?"
             r" WHERE (?P<where>.+)", text, re.IGNORECASE)
@@ -398,6 +405,25 @@ class FakeSimbad(JsonApp):
         if table == "ids":
             return obj["ids"] if column == "ids" else obj["oid"]
         return obj.get(column)
+
+    def _distances_by_upload(self, match: re.Match[str], uploads: dict[str, Upload]) -> tuple[list[Any], list[list[Any]]]:
+        name = match.group("upload").lower()
+        upload = uploads.get(name)
+        if upload is None:
+            raise AdqlError(f"unknown table \"TAP_UPLOAD.{match.group('upload')}\" (nothing uploaded under that name)")
+        key_column = (match.group("key") or match.group("key2")).lower()
+        if key_column not in upload.schema:
+            raise AdqlError(f"unknown column \"{key_column}\" in TAP_UPLOAD.{name}")
+        fields = self._columns(match.group("cols"), {"mesDistance": DISTANCE_SCHEMA, f"tap_upload.{name}": upload.schema})
+        by_oid = {obj["oid"]: obj for obj in self.objects}
+        rows = []
+        for uploaded in upload.rows:
+            oid = uploaded.get(key_column)
+            for dist in by_oid[oid]["distances"] if oid in by_oid else ():
+                record = {**dist, "oidref": oid}
+                rows.append([uploaded.get(column) if table.startswith("tap_upload.") else record.get(column)
+                             for table, column, *_ in fields])
+        return fields, rows
 
     def _distances(self, match: re.Match[str]) -> tuple[list[Any], list[list[Any]]]:
         fields = self._columns(match.group("cols"), {"mesDistance": DISTANCE_SCHEMA})

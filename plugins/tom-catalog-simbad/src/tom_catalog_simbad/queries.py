@@ -8,7 +8,8 @@ is how astroquery's ``query_objects`` asks for a list of names: the query text s
 size whatever the number of names (SIMBAD takes up to 200,000 uploaded rows), and each row
 carries the index of the name that found it, so rows go back to the names asked for exactly,
 however SIMBAD spelled the identifier that matched. A second, optional query reads the
-published distances of the objects found from ``mesDistance``.
+published distances of the objects found from ``mesDistance``, their ids uploaded the same
+way (``TAP_UPLOAD.oids``).
 """
 
 from __future__ import annotations
@@ -60,25 +61,38 @@ def names_upload(names: Iterable[tuple[int, str]]) -> bytes:
     (columns ``asked_index`` int and ``asked_id`` char)."""
     rows = "".join(f"<TR><TD>{int(index)}</TD><TD>{escape(_CONTROL.sub('', name))}</TD></TR>"
                    for index, name in names)
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">'
-        f'<RESOURCE type="results"><TABLE name="{NAMES_TABLE}">'
-        '<FIELD name="asked_index" datatype="int"/>'
-        '<FIELD name="asked_id" datatype="char" arraysize="*"/>'
-        f"<DATA><TABLEDATA>{rows}</TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>\n"
-    ).encode()
+    return _votable(NAMES_TABLE, '<FIELD name="asked_index" datatype="int"/>'
+                                 '<FIELD name="asked_id" datatype="char" arraysize="*"/>', rows)
 
 
-def distances_query(oids: Iterable[int]) -> str:
-    """The published distances of the objects with these internal ids."""
+#: Name of the uploaded table of object ids (``TAP_UPLOAD.<name>``).
+OIDS_TABLE = "oids"
+
+
+def distances_query() -> str:
+    """The published distances of the uploaded objects (``TAP_UPLOAD.oids``, see
+    :func:`oids_upload`), one row per measurement."""
+    upload = f"TAP_UPLOAD.{OIDS_TABLE}"
+    columns = ", ".join(f"mesDistance.{c}" for c in DISTANCE_COLUMNS)
+    return f"SELECT {columns} FROM {upload} JOIN mesDistance ON mesDistance.oidref = {upload}.oid"
+
+
+def oids_upload(oids: Iterable[int]) -> bytes:
+    """The VOTable of SIMBAD object ids uploaded as ``TAP_UPLOAD.oids`` (column ``oid``)."""
     wanted = sorted({int(oid) for oid in oids})
     if not wanted:
         raise ValueError("no objects to query")
+    rows = "".join(f"<TR><TD>{oid}</TD></TR>" for oid in wanted)
+    return _votable(OIDS_TABLE, '<FIELD name="oid" datatype="long"/>', rows)
+
+
+def _votable(name: str, fields: str, rows: str) -> bytes:
     return (
-        f"SELECT {', '.join(DISTANCE_COLUMNS)} FROM mesDistance "
-        f"WHERE oidref IN ({', '.join(str(oid) for oid in wanted)})"
-    )
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">'
+        f'<RESOURCE type="results"><TABLE name="{name}">{fields}'
+        f"<DATA><TABLEDATA>{rows}</TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>\n"
+    ).encode()
 
 
 def identifier_key(name: str) -> str:
