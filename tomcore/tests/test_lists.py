@@ -46,3 +46,27 @@ def test_delete_list_keeps_targets(tom, run_tom):
     run_tom("lists", "delete", "L", "--yes")
     assert tom.lists.all() == [] and tom.targets.count() == 20
     assert tom.targets.get("T1").lists == []
+
+
+def test_show_json_streams_the_members_in_chunks(tom, run_tom, monkeypatch):
+    """`lists show --json` prints what one whole JSON document would, reading the targets a
+    chunk at a time (here 3), never all through `find`."""
+    import json
+
+    from tomcore.cli.output import to_jsonable
+    from tomcore.services import target_query
+
+    fill(tom)
+    run_tom("lists", "add", "tonight", "--extra", "z>=0.1", "--create")
+    run_tom("lists", "create", "empty")
+    members = target_query.find(tom, target_query.TargetQuery(lists=["tonight"])).targets
+    info = tom.lists.get("tonight")
+    monkeypatch.setattr(target_query, "STREAM_CHUNK", 3)
+    monkeypatch.setattr(target_query, "find", lambda *a, **k: (_ for _ in ()).throw(AssertionError("not streamed")))
+    out = run_tom("lists", "show", "tonight", "--json").stdout
+    assert out == json.dumps({"list": to_jsonable(info), "targets": to_jsonable(members)}, indent=2,
+                             ensure_ascii=False) + "\n"
+    assert len(json.loads(out)["targets"]) == 10
+    assert [t["name"] for t in run_tom("lists", "show", "tonight", "--limit", "4", "--json").json()["targets"]] == \
+        [t.name for t in members[:4]]
+    assert run_tom("lists", "show", "empty", "--json").json()["targets"] == []

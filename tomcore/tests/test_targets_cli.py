@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 
 import pytest
@@ -209,8 +210,9 @@ def test_list_json_and_csv_stream_in_chunks_without_loading_every_target(tom, ru
     monkeypatch.setattr(type(tom.targets), "load", load)
     monkeypatch.setattr(target_query, "find", no_find)
 
-    listed = run_tom("targets", "list", "--sort", "-n,name", "--json").json()
-    assert listed == [to_jsonable(t) for t in whole.targets] and len(listed) == 18
+    listed = run_tom("targets", "list", "--sort", "-n,name", "--json")
+    assert listed.stdout == json.dumps([to_jsonable(t) for t in whole.targets], indent=2, ensure_ascii=False) + "\n"
+    assert len(listed.json()) == 18
     assert max(loaded) == 3 and len(loaded) == 6
     near = run_tom("targets", "list", "--cone", "210.8", "54.3", "0.5", "--json").json()
     assert [t["name"] for t in near] == [t.name for t in cone.targets] and len(near) == 13

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from tomcore.cli.context import get_tom
-from tomcore.cli.output import confirm, json_option, print_json, print_table
+from tomcore.cli.output import confirm, json_option, print_json, print_json_stream, print_table, to_jsonable
 from tomcore.cli.targets import build_query, filter_options
 
 
@@ -80,14 +80,18 @@ def remove_from_list(name: str, targets: tuple[str, ...], **options: Any) -> Non
 @json_option
 def show_list(name: str, limit: int | None, as_json: bool) -> None:
     """A list and its targets."""
-    from tomcore.services.target_query import TargetQuery, find
+    from tomcore.services.target_query import TargetQuery, find, stream
 
     tom = get_tom()
     info = tom.lists.get(name)
-    result = find(tom, TargetQuery(lists=[info.name], limit=limit if limit is not None or as_json else 100))
-    if as_json:
-        print_json({"list": info, "targets": result.targets})
+    if as_json:  # the targets streamed a chunk at a time, as `tom targets list --json`
+        import json
+
+        head = json.dumps({"list": to_jsonable(info)}, indent=2, ensure_ascii=False)[:-2]
+        print_json_stream((t for chunk in stream(tom, TargetQuery(lists=[info.name], limit=limit))
+                           for t in chunk.targets), prefix=head + ',\n  "targets": ', suffix="\n}", level=1)
         return
+    result = find(tom, TargetQuery(lists=[info.name], limit=limit if limit is not None else 100))
     title = f"{info.name}: {info.count} target(s)" + (f" — {info.description}" if info.description else "")
     print_table([{"name": t.name, "type": t.type, "ra": t.ra, "dec": t.dec, "aliases": ", ".join(t.aliases)}
                  for t in result.targets], title=title, empty=f"{info.name} is empty.")

@@ -48,19 +48,25 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False))
 
 
-def print_json_stream(items: Iterable[Any]) -> None:
+def print_json_stream(items: Iterable[Any], *, prefix: str = "", suffix: str = "", level: int = 0) -> None:
     """A JSON array written element by element as ``items`` are produced (the same text as
-    :func:`print_json` of the list), so a long listing never sits in memory whole."""
+    :func:`print_json` of the list), so a long listing never sits in memory whole.
+
+    ``prefix`` and ``suffix`` are printed around the array, which is then a value nested
+    ``level`` deep in an object (see ``tom lists show --json``).
+    """
+    outer = "  " * level
+    inner = outer + "  "
     first = True
-    pending: list[str] = []
+    pending: list[str] = [prefix]
     for item in items:
-        text = json.dumps(to_jsonable(item), indent=2, ensure_ascii=False).replace("\n", "\n  ")
-        pending.append(("[\n  " if first else ",\n  ") + text)
+        text = json.dumps(to_jsonable(item), indent=2, ensure_ascii=False).replace("\n", "\n" + inner)
+        pending.append(("[\n" if first else ",\n") + inner + text)
         first = False
         if len(pending) >= 200:
             click.echo("".join(pending), nl=False)
             pending.clear()
-    click.echo("".join(pending) + ("[]" if first else "\n]"))
+    click.echo("".join(pending) + ("[]" if first else "\n" + outer + "]") + suffix)
 
 
 def _console() -> Any:
