@@ -35,6 +35,24 @@ def test_tom_toolkit_csv_imports_unchanged(tom, run_tom, tmp_path):
     assert "discovered" not in m31.extras
 
 
+def test_a_tom_toolkit_export_imports_without_its_own_times_as_extras(tom, run_tom, tmp_path):
+    """The TOM Toolkit's export writes every model field: created, modified and the derived
+    galactic coordinates are the TOM's own, not extras; `permissions` (no such field here)
+    is kept as an extra. Both import paths (bulk and general) read the header the same way."""
+    text = ("name,type,created,modified,permissions,ra,dec,epoch,galactic_lng,galactic_lat,name2,redshift\n"
+            "m13,SIDEREAL,2024-01-02 10:00:00.123456+00:00,2024-01-03 10:00:00+00:00,PRIVATE,250.423475,"
+            "36.4613194,2000.0,1.0,2.0,NGC 6205,0.0001\n")
+    run_tom("targets", "import", write(tmp_path, text))  # the bulk path
+    # a duplicate row inside the file sends it the general way
+    again = text.replace("m13", "m5").replace("NGC 6205", "NGC 5904").replace("250.423475", "229.638417")
+    run_tom("targets", "import", write(tmp_path, again + "m5 again,SIDEREAL,,,,229.638417,36.4613194,,,,,\n"),
+            "--on-duplicate", "skip")
+    for name, lng in (("m13", 59.0), ("m5", 58.6)):
+        target = tom.targets.get(name)
+        assert target.extras == {"permissions": "PRIVATE", "redshift": 0.0001}
+        assert target.created.year > 2024 and target.galactic_lng == pytest.approx(lng, abs=0.5)
+
+
 def test_every_bad_row_is_reported_and_nothing_written(tom, run_tom, tmp_path):
     text = (
         "name,ra,dec,mag:number\n"

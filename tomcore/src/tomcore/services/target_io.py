@@ -59,6 +59,9 @@ FORMATS = ("csv", "ecsv", "votable")
 _SUFFIXES = {".csv": "csv", ".txt": "csv", ".ecsv": "ecsv", ".xml": "votable", ".vot": "votable", ".votable": "votable"}
 _ALIAS = re.compile(r"^name(\d+)$")
 _TYPES = (NUMBER, STRING, BOOLEAN, DATETIME)
+#: Times the TOM keeps itself: the columns of these names in a TOM Toolkit export are skipped
+#: (not made extras), like the derived galactic coordinates.
+TOM_TIMES = ("created", "modified")
 #: Every model field a file may set (derived ones are skipped).
 FILE_FIELDS = tuple(f for f in MODEL_FIELDS if f not in ("name", *DERIVED_FIELDS))
 
@@ -131,7 +134,7 @@ class _Columns:
                 self.groups = index
             elif lower in FILE_FIELDS:
                 self.fields.append((index, lower))
-            elif lower in DERIVED_FIELDS:
+            elif lower in DERIVED_FIELDS or lower in TOM_TIMES:
                 continue
             else:
                 key, _, forced = column.rpartition(":") if ":" in column else (column, "", "")
