@@ -79,6 +79,9 @@ def test_hook_register_data_processors(tom, tom_plugin):
         "redshift", 0.0312, 0.0004, "upload", info.id)
     other = tom.data.store("SN 2024abc", b"0.05 0.01", name="other.z", data_type="spectroscopy")
     assert other.processor == "redshift"  # plugins first, even for a built-in type
+    recorder = tom_plugin(Recorder(), "recorder")
+    [again] = tom.data.reprocess([info.id])  # the same value again: kept, not announced as new
+    assert again.reduced == {"values": 1} and recorder.batches == [] and len(tom.data.values("SN 2024abc")) == 2
 
 
 class Recorder:

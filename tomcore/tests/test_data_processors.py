@@ -185,6 +185,21 @@ def test_the_same_spectrum_is_stored_once(tom, target):
     assert again.reduced == {"spectroscopy": 1} and len(tom.data.spectra("SN 2024abc")) == 3
 
 
+def test_the_same_reduced_value_is_stored_once(tom, target):
+    from tomcore.domain.data import ReducedValue
+
+    redshift = ReducedValue(kind="redshift", value=0.0312, error=0.0004, data={"method": "template"})
+    [batch] = tom.data.add_reduced("SN 2024abc", source="sniff", values=[redshift, redshift])
+    assert batch.counts == {target.id: 1}
+    assert tom.data.add_reduced("SN 2024abc", source="sniff", values=[redshift]) == []
+    # another value, method, time or source is another datum
+    tom.data.add_reduced("SN 2024abc", source="sniff", values=[
+        attrs.evolve(redshift, value=0.0313), attrs.evolve(redshift, data={"method": "lines"}),
+        attrs.evolve(redshift, time=60400.5)])
+    tom.data.add_reduced("SN 2024abc", source="other", values=[redshift])
+    assert len(tom.data.values("SN 2024abc")) == 5
+
+
 @pytest.mark.parametrize("content, where, reason", [
     ("4000 1.0\n4001 1.1\n", "header DATE-OBS", "no DATE-OBS"),
     ("# DATE-OBS: 2024-01-01\n4000 1.0\n4001 x\n", "line 3", "is not numbers"),

@@ -414,12 +414,12 @@ class DataService(ProductQueries):
             row.data_type = product.data_type
             if result is not None:
                 previous = processing.previous_photometry(session, row.id)
-                previous_spectra = processing.previous_spectra(session, row.id)
+                previous_digests = processing.previous_digests(session, row.id)
                 processing.delete_reduced(session, row.id)
                 counts, batches = processing.write(
                     session, target_id=row.target_id, target_name=product.target_name, product_id=row.id,
                     result=result, source=product.source or product.provenance, now=self.tom.now(),
-                    previous_keys=previous, previous_spectra=previous_spectra)
+                    previous_keys=previous, previous_digests=previous_digests)
                 row.reduced = counts
                 row.meta = {**(row.meta or {}), **result.metadata} or None
             self._set_status(row, error, processed=result is not None)

@@ -136,6 +136,16 @@ def spectrum_digest(wavelength_unit: str, flux_unit: str, wavelength: bytes | No
     return digest.hexdigest()
 
 
+def value_digest(row: dict[str, Any]) -> str:
+    """What makes a reduced value the same one: SHA-256 (hex) of its kind, source, time,
+    value, error, unit, telescope, instrument and data."""
+    import hashlib
+    import json
+
+    fields = [row.get(k) for k in ("kind", "source", "time", "value", "error", "unit", "telescope", "instrument")]
+    return hashlib.sha256(json.dumps([*fields, row.get("data")], sort_keys=True, default=str).encode()).hexdigest()
+
+
 def _finite(value: Any) -> Any:
     import math
 
@@ -144,12 +154,13 @@ def _finite(value: Any) -> Any:
 
 def write(session: Session, *, target_id: int, target_name: str, product_id: int | None, result: Result,
           source: str, now: datetime, previous_keys: set[tuple[str, str, float]] | None = None,
-          previous_spectra: set[str] | None = None) -> tuple[dict[str, int], list[ReducedDataBatch]]:
+          previous_digests: set[str] | None = None) -> tuple[dict[str, int], list[ReducedDataBatch]]:
     """Store a processing result for one target in the caller's transaction.
 
     Returns the rows written per kind and the batches for ``on_reduced_data_saved``;
     ``previous_keys`` (band, source, time) are points this product had before a reprocess,
-    left out of the event as not new, as are ``previous_spectra`` (their digests).
+    left out of the event as not new, as are spectra and values whose digest is in
+    ``previous_digests``.
     """
     import numpy as np
     import pyarrow as pa
@@ -162,6 +173,7 @@ def write(session: Session, *, target_id: int, target_name: str, product_id: int
     counts: dict[str, int] = {}
     batches: list[ReducedDataBatch] = []
     names = {target_id: target_name}
+    dialect = session.get_bind().dialect.name
     if result.photometry is not None and result.photometry.num_rows:
         table = result.photometry.set_column(0, "target_id", pa.array(np.full(result.photometry.num_rows, target_id,
                                                                                dtype="int64")))
@@ -178,7 +190,6 @@ def write(session: Session, *, target_id: int, target_name: str, product_id: int
     if result.spectra:
         saved: list[Spectrum] = []
         fresh: list[Spectrum] = []  # saved, less those this product had before a reprocess
-        dialect = session.get_bind().dialect.name
         for spectrum in result.spectra:
             blobs = _blob(spectrum.wavelength), _blob(spectrum.flux), _blob(spectrum.flux_err)
             row = dict(
@@ -197,7 +208,7 @@ def write(session: Session, *, target_id: int, target_name: str, product_id: int
                                      .returning(SpectrumRow.id)).scalar()
             if new_id is not None:
                 saved.append(attrs.evolve(spectrum, id=new_id, target_id=target_id, data_product_id=product_id))
-                if row["digest"] not in (previous_spectra or ()):
+                if row["digest"] not in (previous_digests or ()):
                     fresh.append(saved[-1])
         counts[SPECTROSCOPY] = len(saved)
         if fresh:
@@ -205,18 +216,26 @@ def write(session: Session, *, target_id: int, target_name: str, product_id: int
                                             source=source, data_product_id=product_id, spectra={target_id: fresh}))
     if result.values:
         saved_values: list[ReducedValue] = []
+        fresh_values: list[ReducedValue] = []
         for value in result.values:
-            value_row = ReducedValueRow(
+            value_row = dict(
                 target_id=target_id, kind=value.kind, time=_finite(value.time), value=_finite(value.value),
                 error=_finite(value.error), unit=value.unit, data=value.data, telescope=value.telescope,
                 instrument=value.instrument, source=value.source or source, data_product_id=product_id, created=now,
             )
-            session.add(value_row)
-            session.flush()
-            saved_values.append(attrs.evolve(value, id=value_row.id, target_id=target_id, data_product_id=product_id))
+            value_row["digest"] = value_digest(value_row)
+            insert = (sqlite_insert if dialect == "sqlite" else pg_insert)(ReducedValueRow).values(**value_row)
+            new_id = session.execute(insert.on_conflict_do_nothing(index_elements=["target_id", "digest"])
+                                     .returning(ReducedValueRow.id)).scalar()
+            if new_id is not None:
+                saved_values.append(attrs.evolve(value, id=new_id, target_id=target_id, data_product_id=product_id))
+                if value_row["digest"] not in (previous_digests or ()):
+                    fresh_values.append(saved_values[-1])
         counts[VALUES] = len(saved_values)
-        batches.append(ReducedDataBatch(kind=VALUES, counts={target_id: len(saved_values)}, target_names=names,
-                                        source=source, data_product_id=product_id, values={target_id: saved_values}))
+        if fresh_values:
+            batches.append(ReducedDataBatch(kind=VALUES, counts={target_id: len(fresh_values)}, target_names=names,
+                                            source=source, data_product_id=product_id,
+                                            values={target_id: fresh_values}))
     return counts, batches
 
 
@@ -229,12 +248,14 @@ def previous_photometry(session: Session, product_id: int) -> set[tuple[str, str
     return {(str(band), str(source), float(time)) for band, source, time in rows}
 
 
-def previous_spectra(session: Session, product_id: int) -> set[str]:
+def previous_digests(session: Session, product_id: int) -> set[str]:
+    """The digests of the spectra and values a product has (before a reprocess)."""
     from sqlalchemy import select
 
-    from tomcore.store.models import SpectrumRow
+    from tomcore.store.models import ReducedValueRow, SpectrumRow
 
-    return set(session.execute(select(SpectrumRow.digest).where(SpectrumRow.data_product_id == product_id)).scalars())
+    return {digest for model in (SpectrumRow, ReducedValueRow) for digest in session.execute(
+        select(model.digest).where(model.data_product_id == product_id)).scalars()}
 
 
 def delete_reduced(session: Session, product_id: int) -> None:

@@ -114,7 +114,10 @@ class SpectrumRow(Base):
 
 class ReducedValueRow(Base):
     __tablename__ = "reduced_values"
-    __table_args__ = (Index("ix_reduced_values_target_kind_time", "target_id", "kind", "time"),)
+    __table_args__ = (
+        Index("ix_reduced_values_target_kind_time", "target_id", "kind", "time"),
+        UniqueConstraint("target_id", "digest"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("targets.id", ondelete="CASCADE"))
@@ -127,6 +130,7 @@ class ReducedValueRow(Base):
     telescope: Mapped[str | None] = mapped_column(String(64))
     instrument: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(64), default="")
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of what the value says, hex
     data_product_id: Mapped[int | None] = mapped_column(
         ForeignKey("data_products.id", ondelete="SET NULL"), index=True
     )

@@ -93,11 +93,13 @@ def upgrade() -> None:
     sa.Column('telescope', sa.String(length=64), nullable=True),
     sa.Column('instrument', sa.String(length=64), nullable=True),
     sa.Column('source', sa.String(length=64), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
     sa.Column('data_product_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('created', tomcore.store.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['data_product_id'], ['data_products.id'], name=op.f('fk_reduced_values_data_product_id_data_products'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['target_id'], ['targets.id'], name=op.f('fk_reduced_values_target_id_targets'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_reduced_values'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reduced_values')),
+    sa.UniqueConstraint('target_id', 'digest', name=op.f('uq_reduced_values_target_id_digest'))
     )
     with op.batch_alter_table('reduced_values', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reduced_values_data_product_id'), ['data_product_id'], unique=False)
