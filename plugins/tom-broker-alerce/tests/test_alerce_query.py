@@ -67,9 +67,9 @@ def test_oid_wildcard_and_exact_lists(atom, fake):
         fake.make(oid)
     wild = [a.object_id for p in atom.alerts.query("alerce", {"oid": ["ZTF21*"]}) for a in p.alerts]
     assert sorted(wild) == ["ZTF21aaaaaaa", "ZTF21bbbbbbb"]
-    exact = [a.object_id for p in atom.alerts.query("alerce", {"oid": ["ZTF21aaaaaaa", "ZTF22ccccccc"]})
+    exact = [a.object_id for p in atom.alerts.query("alerce", {"oid": ["ZTF22ccccccc", "ZTF21aaaaaaa"]})
              for a in p.alerts]
-    assert sorted(exact) == ["ZTF21aaaaaaa", "ZTF22ccccccc"]
+    assert exact == ["ZTF22ccccccc", "ZTF21aaaaaaa"]  # in the order asked, as the server orders them
 
 
 def test_cone_in_arcsec_also_at_dec_zero(atom, fake):

@@ -5,7 +5,8 @@ It answers like the real server (apis.md §1, alercebroker/web-services): routes
 form; ``GET /objects/`` with repeated ``oid``/``ndet``/``firstmjd``/``lastmjd``, the
 classifier filters (``ranking`` defaulting to 1 when a classifier or class is given), the cone
 (ignored when ra or dec is 0, as the server does; radius in arcsec, default 30), ``order_by``
-checked against the allowed values (**400** with an ``errors`` body), ``count=false`` giving
+checked against the allowed values (**400** with an ``errors`` body; without it, several
+``oid`` come back in the order listed), ``count=false`` giving
 ``total``/``page``/``next`` null and ``has_next`` false (clients page until an empty page),
 ``count=true`` giving a total capped at 50 001; ``/objects/{oid}`` without class fields, 404
 "Object not found"; ``/lightcurve`` (``survey_id`` ztf|atlas), ``/detections``,
@@ -284,6 +285,8 @@ class AlerceFake(JsonApp):
             key = {"class_name": "class", "classifier_name": "classifier"}.get(order_by, order_by)
             rows.sort(key=lambda r: (r.get(key) is None, r.get(key) if r.get(key) is not None else 0),
                       reverse=order_mode == "DESC")
+        elif len(oids) > 1:  # no order_by: the server orders by the oids as listed
+            rows.sort(key=lambda r: oids.index(r["oid"]))
         start = (page - 1) * page_size
         items = rows[start:start + page_size]
         count = count_text in _TRUE
