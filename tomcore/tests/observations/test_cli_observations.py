@@ -78,8 +78,10 @@ def test_observations_list_show_update_cancel(tom, sim):
     assert "History" in tom("observations", "show", f"sim:{first['request']}").stdout
     downloaded = tom("observations", "download", "--json").json()
     assert downloaded["stored"] == 2 and [p["observation"] for p in downloaded["products"]] == [first["id"]] * 2
-    cancelled = tom("observations", "cancel", str(second["id"]), "--yes", "--json").json()
-    assert cancelled[0]["status"] == "CANCELED"
+    cancelled = tom("observations", "cancel", str(second["id"]), "--yes", "--json")
+    assert cancelled.json()[0]["status"] == "CANCELED" and cancelled.stderr == ""
+    done = tom("observations", "cancel", str(first["id"]), "--yes")  # it had completed: said so
+    assert "COMPLETED" in done.stdout and done.stderr == f"Not cancelled: record {first['id']} is COMPLETED.\n"
     assert tom("observations", "show", "999", expect=1).stderr == "Error: no observation record with id 999\n"
 
 

@@ -76,6 +76,9 @@ def cancel_command(records: tuple[str, ...], yes: bool, as_json: bool) -> None:
         print_json(rows)
     else:
         print_table(rows, ["id", "target", "facility", "request", "status"])
+    for info in infos:  # a cancelled request is in a failed state; anything else was not cancelled
+        if not info.failed:
+            click.echo(f"Not cancelled: record {info.id} is {info.status}.", err=True)
 
 
 def _report_errors(errors: dict[str, str] | list[str]) -> None:
