@@ -196,6 +196,10 @@ def test_email_tls_failures_are_clear_and_never_downgrade(notify_tom):
         tom = notify_tom(name="plain", env={**env, "TOM_EMAIL_SECURITY": "none"})
         assert tom.notify.send(note()).failed[0].channel == "team"
         assert server.messages == [] and ("tom", True) not in server.logins
+        # A ca_file that is not there: said as such, not as a failure of the server.
+        tom = notify_tom(name="noca", env={**env, "TOM_EMAIL_CA_FILE": "/nonexistent/ca.pem"})
+        assert tom.notify.send(note()).failed[0].error == \
+            "email: cannot use ca_file /nonexistent/ca.pem: No such file or directory"
 
 
 def test_disabled_notifications_send_nothing(notify_tom, smtp, webhook):

@@ -91,9 +91,13 @@ class EmailNotifier(Notifier):
         host, port = str(self.config["host"]), int(self.config["port"] or DEFAULT_PORTS[security])
         timeout = float(self.config["timeout"])
         message = self.message(notification, options)
+        ca_file = self.config.get("ca_file") or None
         try:
             # The server's certificate is verified, hostname included (no silent downgrade).
-            context = ssl.create_default_context(cafile=self.config.get("ca_file") or None)
+            context = ssl.create_default_context(cafile=ca_file)
+        except OSError as exc:  # missing, unreadable or not PEM
+            raise ServiceError("email", f"cannot use ca_file {ca_file}: {getattr(exc, 'strerror', None) or exc}") from None
+        try:
             if security == "ssl":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
             else:
