@@ -73,3 +73,45 @@ def test_rapid_response_windows_start_now_and_end_within_a_day(facility, lco):
     assert any("cannot be in the future" in reason for reason in result.errors["start"])
     # NORMAL requests may span days.
     assert facility.validate(SN, "IMAGING", imaging(end=NOW + timedelta(days=3))).ok
+
+
+def test_repeat_configurations_need_a_repeat_duration(facility, lco):
+    from tom_facility_lco.fake import Validator
+
+    body = facility.build(SN, "IMAGING", imaging(), "sequence")
+    config = body["requests"][0]["configurations"][0]
+    assert Validator(lco).check(body)[0] == {}
+    config["repeat_duration"] = 600.0  # only REPEAT_* types take one
+    assert "repeat_duration" in Validator(lco).check(body)[0]["requests"][0]["configurations"][0]
+    config["type"] = "REPEAT_EXPOSE"
+    config["repeat_duration"] = 30.0  # shorter than one pass (60 s exposure + readout)
+    assert "less than the minimum" in Validator(lco).check(body)[0]["requests"][0]["configurations"][0][
+        "repeat_duration"][0]
+    del config["repeat_duration"]
+    assert "Must specify a repeat_duration" in Validator(lco).check(body)[0]["requests"][0]["configurations"][0][
+        "repeat_duration"][0]
+    config["repeat_duration"] = 3600.0
+    errors, durations = Validator(lco).check(body)
+    assert errors == {} and durations["requests"][0]["configurations"][0]["duration"] > 3600
+    created = requests.post(lco.portal_url + "/api/requestgroups/", json=body, headers=AUTH, timeout=5).json()
+    assert created["requests"][0]["configurations"][0]["repeat_duration"] == 3600.0
+
+
+def test_group_filters_and_estimated_archive_counts(facility, lco):
+    [first] = facility.submit(SN, "IMAGING", imaging(), name="one").facility_ids
+    facility.submit(SN, "IMAGING", imaging(observation_mode="RAPID_RESPONSE", end=NOW + timedelta(hours=20)),
+                    name="two")
+    lco.complete(first, frames=3)
+
+    def names(**params):
+        answer = requests.get(lco.portal_url + "/api/requestgroups/", params=params, headers=AUTH, timeout=5)
+        return [g["name"] for g in answer.json()["results"]]
+
+    assert names(observation_type="RAPID_RESPONSE") == ["two"] and names(user="alice") == ["two", "one"]
+    assert names(exclude_state=["COMPLETED", "CANCELED"]) == ["two"] and names(user="bob") == []
+    assert names(modified_before=(NOW - timedelta(days=1)).isoformat()) == []
+    frames = requests.get(lco.archive_url + "/frames/", params={"limit": 2}, headers=AUTH, timeout=5).json()
+    assert frames["count_estimated"] and frames["count"] != 6  # an estimate: follow `next`
+    exact = requests.get(lco.archive_url + "/frames/", params={"request_id": first}, headers=AUTH, timeout=5).json()
+    assert (exact["count"], exact["count_estimated"], len(exact["results"])) == (6, False, 6)
+    assert len(facility.data_products(first)) == 3  # the reduced ones; raw frames are left out

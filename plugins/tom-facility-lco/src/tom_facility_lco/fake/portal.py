@@ -80,7 +80,14 @@ class FakePortal(JsonApp):
     def proposals(self, request: Request) -> Any:
         if (error := self._require(request)) is not None:
             return error
-        items = [{"id": p, "active": True, "title": f"Proposal {p}"} for p in self.lco.proposals]
+        items = [{
+            "id": p, "active": True, "title": f"Proposal {p}", "abstract": "", "tac_priority": 10, "tac_rank": 0,
+            "sca": "LCO", "public": False, "non_science": False, "direct_submission": False, "tags": [],
+            "pis": [{"first_name": "Alice", "last_name": "Astronomer", "username": self.lco.username,
+                     "email": "alice@example.org", "institution": "Example U"}],
+            "requestgroup_count": sum(1 for g in self.lco.groups.values() if g["proposal"] == p), "coi_count": 0,
+            "timeallocation_set": [],
+        } for p in self.lco.proposals]
         return self._page(request, items, default_limit=10)
 
     # -- paging --------------------------------------------------------------------------------
@@ -135,12 +142,15 @@ class FakePortal(JsonApp):
             groups = [g for g in groups if needle in g["name"].lower()]
         if args.getlist("state"):
             groups = [g for g in groups if g["state"] in args.getlist("state")]
-        if "exclude_state" in args:
-            groups = [g for g in groups if g["state"] != args["exclude_state"]]
-        if "proposal" in args:
-            groups = [g for g in groups if g["proposal"] == args["proposal"]]
+        if args.getlist("exclude_state"):
+            groups = [g for g in groups if g["state"] not in args.getlist("exclude_state")]
+        for key in ("proposal", "observation_type"):
+            if key in args:
+                groups = [g for g in groups if g[key] == args[key]]
+        if "user" in args:
+            groups = [g for g in groups if g["submitter"] == args["user"]]
         for key, attr, cmp in (("created_after", "created", 1), ("created_before", "created", -1),
-                               ("modified_after", "modified", 1)):
+                               ("modified_after", "modified", 1), ("modified_before", "modified", -1)):
             if key in args:
                 bound = _parse(args[key])
                 if bound is None:
@@ -285,6 +295,8 @@ class FakePortal(JsonApp):
                                         "min_transparency": None, "extra_params": {}},
                         "target": target,
                     })
+                    if str(config["type"]).startswith("REPEAT_"):
+                        configs[-1]["repeat_duration"] = float(config["repeat_duration"])
                 threshold = req.get("acceptability_threshold",
                                     lco.instruments[req["configurations"][0]["instrument_type"]]["default_acceptability_threshold"])
                 requests.append({

@@ -207,6 +207,7 @@ class Validator:
         readout_modes = {m["code"]: m for m in readout.get("modes", [])}
         ics = config.get("instrument_configs")
         duration = CONFIG_OVERHEAD + (90.0 if acquisition.get("mode", "OFF") != "OFF" else 0.0)
+        base = duration
         ic_durations = []
         if not isinstance(ics, list) or not ics:
             errors["instrument_configs"] = [REQUIRED] if ics is None else ["This list may not be empty."]
@@ -248,6 +249,19 @@ class Validator:
                 duration += ic_duration
             if any(ic_errors):
                 errors["instrument_configs"] = ic_errors
+        repeat = config.get("repeat_duration")
+        if str(ctype).startswith("REPEAT_"):
+            seconds = _number(repeat)
+            if repeat is None:
+                errors["repeat_duration"] = [f"Must specify a repeat_duration for a {ctype} configuration"]
+            elif seconds is None or seconds < duration - base:
+                errors["repeat_duration"] = [f"Configuration repeat_duration of {repeat} is less than the minimum "
+                                             f"one pass of the instrument_configs ({duration - base:g} s)"]
+            else:
+                duration = base + seconds  # the sequence fills the repeat duration
+        elif repeat is not None:
+            errors["repeat_duration"] = [f"You may only specify a repeat_duration for REPEAT_* type configurations, "
+                                         f"not {ctype}"]
         target = config.get("target")
         terr = self.check_target(target)
         if terr:
