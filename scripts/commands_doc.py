@@ -23,13 +23,18 @@ prints the same text.
 """
 
 
+def _settings(command: click.Command) -> dict[str, object]:
+    """The command's own context settings (``-h``, as the real CLI has), at a fixed width."""
+    return {**command.context_settings, "terminal_width": 100, "max_content_width": 100}
+
+
 def _walk(command: click.Command, path: list[str], sub: click.Context) -> list[tuple[list[str], str]]:
     pages = [(path, command.get_help(sub))]
     if isinstance(command, click.Group):
         for name in command.list_commands(sub):
             child = command.get_command(sub, name)
             if child is not None and not child.hidden:
-                ctx = click.Context(child, info_name=name, parent=sub, terminal_width=100, max_content_width=100)
+                ctx = click.Context(child, info_name=name, parent=sub, **_settings(child))
                 with ctx:
                     pages += _walk(child, [*path, name], ctx)
     return pages
@@ -43,7 +48,7 @@ def render() -> str:
     host = build_plugin_host(env={}, load_entry_points=False)
     state = CliState(host=host, env={})
     cli = make_cli(state)
-    root = click.Context(cli, info_name="tom", obj=state, terminal_width=100, max_content_width=100)
+    root = click.Context(cli, info_name="tom", obj=state, **_settings(cli))
     parts = [HEADER]
     with root:
         pages = _walk(cli, ["tom"], root)
