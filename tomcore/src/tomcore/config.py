@@ -143,11 +143,14 @@ CORE_SETTINGS: dict[str, tuple[Setting, ...]] = {
                 "many rounds in a row ends as failed."),
     ),
     "runner": (
-        Setting("steps", None, "list", help="Steps tom run runs (default: alerts, status, cadences, data, notify)."),
+        Setting("steps", None, "list", help="Steps tom run runs (default: alerts, lightcurves, status, cadences, data, "
+                "notify)."),
         Setting("tick", 30.0, "float", help="Seconds tom run sleeps between looks at which steps are due."),
         Setting("lease", 1800.0, "float", help="Seconds a step is held by the runner running it (a runner that "
                 "dies frees its steps after this)."),
         Setting("alerts_interval", 3600.0, "float", help="Seconds between runs of the saved broker queries."),
+        Setting("lightcurves_interval", 86400.0, "float", help="Seconds between refreshes of the light curves of "
+                "broker objects already in the TOM (tom alerts update)."),
         Setting("status_interval", 600.0, "float", help="Seconds between observation status updates."),
         Setting("cadences_interval", 600.0, "float", help="Seconds between advances of the cadences."),
         Setting("data_interval", 1800.0, "float", help="Seconds between downloads of new data."),

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tomcore.errors import ServiceError
 from tomcore.services.runner import Runner
-from tomcore.testing.brokers import MemoryBroker, MemoryPlugin
+from tomcore.testing.brokers import MemoryBroker, MemoryPlugin, make_points
 from tomcore.testing.facility import SimulatedFacility
 from tomcore.testing.pytest_plugin import make_runner
 
@@ -59,7 +60,7 @@ def test_once_runs_every_step_in_order(world, webhook):
                                  observation_params=OBS).cadence
     sim.complete("1001", files=2)
     results = Runner(tom).round(force=True)
-    assert [r.name for r in results] == ["alerts", "status", "cadences", "data", "notify"]
+    assert [r.name for r in results] == ["alerts", "lightcurves", "status", "cadences", "data", "notify"]
     assert all(r.ok for r in results), [r.line() for r in results]
     by_name = {r.name: r.summary for r in results}
     assert by_name["alerts"]["created"] == 1 and by_name["status"]["changed"] == 1 and by_name["data"]["stored"] == 2
@@ -91,6 +92,89 @@ def test_a_failing_step_is_reported_once_and_the_others_go_on(world, webhook):
     assert third["status"].ok and third["status"].summary["changed"] == 1  # retried: it works again
     status = {row["step"]: row for row in runner.status()}
     assert status["status"]["failures"] == 2 and status["status"]["last_error"] is None and status["status"]["runs"] == 3
+
+
+def _points(tom, target):
+    from sqlalchemy import func, select
+
+    from tomcore.store.models import PhotometryRow
+
+    target_id = tom.targets.get(target).id
+    with tom.db.session(readonly=True) as session:
+        rows = session.execute(select(PhotometryRow.source, func.count()).where(PhotometryRow.target_id == target_id)
+                               .group_by(PhotometryRow.source)).all()
+    return dict(rows)
+
+
+def test_lightcurves_step_adds_the_new_points_of_stored_objects_once_a_day(world):
+    tom, _sim, broker, clock = world
+    broker.add("ZTF24aaa", 150.1, 2.3, points=5)  # SN2024abc, matched by position
+    broker.add("ZTF24bbb", 10.0, -5.0, points=4)
+    tom.alerts.ingest("memory", {})
+    broker.curves["ZTF24aaa"] = make_points("ZTF24aaa", 8)  # 3 new points at the broker
+    broker.add("ZTF24new", 20.0, 5.0)  # at the broker, never ingested: not fetched
+    runner = Runner(tom)
+    result = runner.run_step("lightcurves")
+    assert result.ok, result.line()
+    assert result.summary == {"brokers": 1, "objects": 2, "targets": 1, "points": 3, "not_refreshed": 0}
+    assert _points(tom, "SN2024abc") == {"memory": 8} and tom.targets.count() == 2  # nothing created
+    assert "lightcurves: ok" in result.line() and "points 3" in result.line()
+    # Not due again for a day; forced, it finds nothing new.
+    clock.now = T0 + timedelta(hours=23)
+    assert runner.run_step("lightcurves").skipped.startswith("next at")
+    again = runner.run_step("lightcurves", force=True)
+    assert again.ok and again.summary["points"] == 0 and again.summary["objects"] == 2
+    assert _points(tom, "SN2024abc") == {"memory": 8}
+    clock.now = T0 + timedelta(hours=47, minutes=1)  # a day after the forced run
+    broker.curves["ZTF24bbb"] = make_points("ZTF24bbb", 6)
+    del broker.curves["ZTF24aaa"]  # the broker cannot read it any more: reported, the other refreshed
+    third = runner.run_step("lightcurves")
+    assert third.ok and third.summary["points"] == 2 and third.summary["not_refreshed"] == 1
+
+
+class OtherBroker(MemoryBroker):
+    name = "other"
+    title = "Other"
+
+
+def test_a_broker_failing_fails_the_lightcurves_step_only(tom_factory, webhook):
+    from tomcore.domain.targets import Target
+
+    memory, other = MemoryBroker(), OtherBroker()
+    config = f"""
+[notify.channels.hook]
+notifier = "webhook"
+url = "{webhook.url}/hook"
+
+[[notify.rules]]
+events = ["runner.step_failed"]
+channels = ["hook"]
+"""
+    tom = tom_factory("runner-lc", load_plugins=[], config=config,
+                      plugins={"memory": MemoryPlugin(memory), "other": MemoryPlugin(other)})
+    tom.targets.save([Target(name="SN2024abc", ra=150.1, dec=2.3)])
+    memory.add("ZTF24aaa", 150.1, 2.3, points=4)
+    other.add("OTH1", 150.1, 2.3)
+    other.curves["OTH1"] = make_points("OTH1", 3, source="other")
+    tom.alerts.ingest("memory", {})
+    tom.alerts.ingest("other", {})
+    assert _points(tom, "SN2024abc") == {"memory": 4, "other": 3}
+    memory.curves["ZTF24aaa"] = make_points("ZTF24aaa", 6)
+    other.curves["OTH1"] = make_points("OTH1", 5, source="other")
+    memory.fail_curve = ServiceError("Memory", "GET http://memory/objects/ZTF24aaa answered 503 after 2 retries")
+
+    results = {r.name: r for r in Runner(tom).round(force=True)}
+    failed = results["lightcurves"]
+    assert not failed.ok and failed.error.startswith("memory: ") and "answered 503" in failed.error
+    assert failed.summary["brokers"] == 1 and failed.summary["points"] == 2  # the other broker was refreshed
+    assert all(r.ok for name, r in results.items() if name != "lightcurves"), [r.line() for r in results.values()]
+    assert _points(tom, "SN2024abc") == {"memory": 4, "other": 5}
+    [alarm] = [p["json"] for p in webhook.posts]
+    assert alarm["subject"] == "tom run: the lightcurves step failed" and "answered 503" in alarm["text"]
+
+    memory.fail_curve = None  # the broker is back: tried again at the next turn
+    retried = Runner(tom).run_step("lightcurves", force=True)
+    assert retried.ok and retried.summary["points"] == 2 and _points(tom, "SN2024abc") == {"memory": 6, "other": 5}
 
 
 def test_steps_run_at_their_intervals(world):
@@ -168,3 +252,7 @@ def test_cli_run_once_and_status(world, caplog):
     assert [r["step"] for r in rows] == ["status"] and rows[0]["ok"] and rows[0]["summary"]["checked"] == 1
     status = {r["step"]: r for r in run("run", "--status", "--json").json()}
     assert status["status"]["runs"] == 2 and status["status"]["failures"] == 1
+    # --due: only the steps whose interval has passed (none: all ran just now), for cron.
+    due = run("run", "--once", "--due", "--json").json()
+    assert len(due) == 6 and all(r["ok"] and r["skipped"].startswith("next at") for r in due)
+    assert "--due goes with --once" in run("run", "--due", expect=2).stderr

@@ -1,6 +1,6 @@
-"""The automation runner (``tom run``): saved broker queries, observation statuses,
-cadences, downloads of new data and retries of failed notifications, each at its own
-interval.
+"""The automation runner (``tom run``): saved broker queries, the light curves of broker
+objects already in the TOM, observation statuses, cadences, downloads of new data and
+retries of failed notifications, each at its own interval.
 
 Each *step* is idempotent (running it twice does nothing new the second time) and is run on
 its own: a step that fails is logged, recorded with its error (``runner_steps``), notified
@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("tomcore.runner")
 
 #: The steps of a round, in order (statuses before cadences, so they decide on fresh ones).
-STEPS = ("alerts", "status", "cadences", "data", "notify")
+STEPS = ("alerts", "lightcurves", "status", "cadences", "data", "notify")
 
 
 @attrs.define
@@ -71,6 +71,7 @@ class Runner:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.steps: dict[str, Callable[[], dict[str, Any]]] = {
             "alerts": self.step_alerts,
+            "lightcurves": self.step_lightcurves,
             "status": self.step_status,
             "cadences": self.step_cadences,
             "data": self.step_data,
@@ -100,6 +101,32 @@ class Runner:
         summary = {"queries": len(runs), "created": sum(r.created for r in runs),
                    "updated": sum(r.updated for r in runs), "points": sum(r.points_added for r in runs)}
         failed = [f"{r.name}: {r.error}" for r in runs if r.status == "failed"]
+        if failed:
+            raise StepFailed("; ".join(failed), summary)
+        return summary
+
+    def step_lightcurves(self) -> dict[str, Any]:
+        """``tom alerts update``: the new points of every broker object already in the TOM,
+        broker by broker; a broker that gives up fails the step after the others are done."""
+        try:
+            brokers = self.tom.alerts.brokers()
+        except ModuleNotFoundError:  # a TOM without the alerts side
+            return {"brokers": 0}
+        summary = {"brokers": 0, "objects": 0, "targets": 0, "points": 0, "not_refreshed": 0}
+        failed = []
+        for broker in brokers:
+            try:
+                (done,) = self.tom.alerts.refresh([broker.name])
+            except TomError as exc:  # the chunks written before the failure stay
+                failed.append(f"{broker.name}: {exc}")
+                continue
+            summary["brokers"] += 1
+            summary["objects"] += done.objects
+            summary["targets"] += done.targets_updated
+            summary["points"] += done.points_added
+            summary["not_refreshed"] += len(done.problems)
+            for problem in done.problems:
+                log.info("lightcurves: %s: %s", broker.name, problem)
         if failed:
             raise StepFailed("; ".join(failed), summary)
         return summary
