@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -152,3 +153,26 @@ def test_the_html_chart_has_every_site_band_and_curve(sky: Any) -> None:
 def test_plot_visibility_errors(sky: Any, run_tom: Any, args: tuple[str, ...], code: int, message: str) -> None:
     result = run_tom(*args, expect=code)
     assert message in result.stderr + result.stdout
+
+
+def test_plan_all_marks_rows_never_observable(sky: Any, run_tom: Any) -> None:
+    sky.targets.save([Target(name="Low North", ra=150.0, dec=35.0)])  # up at Cerro Tololo, never above 25 deg
+    args = ("plan", "-f", "testlco", "-s", "lsc", "--night", "2026-03-01", "--name", "SN 2026abc", "--name",
+            "By the Sun", "--name", "Low North", "--all")
+    lines = {line.split("  ")[1].strip(): [c.strip() for c in re.split(r"\s{2,}", line.strip())]
+             for line in run_tom(*args).stdout.splitlines() if line.startswith("  ") and "lsc    " in line}
+    # columns: Target, Site, Best, Airmass, Start, End, Hours, [Rise, Transit, Set: where they happen], Moon, Why not
+    sn, sun, low = lines["SN 2026abc"], lines["By the Sun"], lines["Low North"]
+    assert sn[2] == "04:04" and sn[3] == "1.00"
+    assert sun[2:4] == ["—", "—"] and sun[4] == "0.0"  # no best time: it is never observable
+    assert sun[-1] == "never at airmass 2 or less at night (below the horizon all night)"
+    assert low[2:4] == ["—", "—"] and low[4] == "0.0"
+    assert low[-1] == "never at airmass 2 or less at night (highest 25°, airmass 2.37 at 04:04)"
+    # --json keeps the facts: its highest moment, airmass and altitude then, and why not
+    rows = {r["target"]: r for r in run_tom(*args, "--json").json()["targets"]}
+    assert not rows["Low North"]["observable"] and rows["Low North"]["min_airmass"] == pytest.approx(2.37, abs=0.01)
+    assert datetime.fromisoformat(rows["Low North"]["best_time"]).strftime("%H:%M") == "04:04"
+    assert rows["Low North"]["altitude"] == pytest.approx(25.0, abs=0.1)
+    assert rows["By the Sun"]["best_time"] and rows["By the Sun"]["altitude"] < 0
+    assert rows["By the Sun"]["min_airmass"] is None
+    assert rows["SN 2026abc"]["observable"] and rows["SN 2026abc"]["reason"] is None

@@ -12,6 +12,8 @@ from tomcore.cli.output import json_option, print_json, print_table, progress, w
 
 SORT_CHOICES = ("time", "airmass", "hours", "start", "end", "name", "site")
 TWILIGHT_CHOICES = ("astronomical", "nautical", "civil")
+#: The best time and airmass of a row that is never observable (``tom plan --all``).
+NOT_OBSERVABLE = "—"
 
 CSV_COLUMNS = ("target", "site", "facility", "night", "observable", "best_time", "min_airmass", "altitude",
                "start", "end", "hours", "rise", "transit", "set", "moon_separation", "moon_illumination", "reason")
@@ -155,19 +157,41 @@ def plan_command(names: tuple[str, ...], lists: tuple[str, ...], facility: str |
     darks = [n for n in plan.nights if n.start is not None and n.end is not None]
     long_span = bool(darks) and (max(n.end for n in darks) - min(n.start for n in darks)).total_seconds() > 86400
     best_format = (lambda t: t.strftime("%m-%d %H:%M") if t else "") if long_span else _hhmm
+    # A row that is never observable has no best time: its highest moment (what best_time
+    # holds for it, in --json and --csv) goes with the reason instead.
     table = [{
-        "Target": row.target, "Site": row.site, "Best (UTC)": best_format(row.best_time),
-        "Airmass": f"{row.min_airmass:.2f}" if row.min_airmass is not None else "",
+        "Target": row.target, "Site": row.site,
+        "Best (UTC)": best_format(row.best_time) if row.observable else NOT_OBSERVABLE,
+        "Airmass": _airmass(row),
         "Start": _hhmm(row.start), "End": _hhmm(row.end), "Hours": f"{row.hours:.1f}",
         "Rise": _hhmm(row.rise), "Transit": _hhmm(row.transit), "Set": _hhmm(row.set),
         "Moon": f"{row.moon_separation:.0f}°" if row.moon_separation is not None else "",
-        **({"Why not": row.reason or ""} if show_all else {}),
+        **({"Why not": _why_not(row, best_format)} if show_all else {}),
     } for row in rows]
     hidden = len(plan.rows) - len(plan.observable)
     empty = "No target is observable under these constraints." if targets else "No targets."
     print_table(table, empty=empty)
     if hidden and not show_all and not best_site:
         click.echo(f"{hidden} target-site pairs are not observable (--all shows them with the reason).")
+
+
+def _airmass(row: Any) -> str:
+    if not row.observable:
+        return NOT_OBSERVABLE
+    return f"{row.min_airmass:.2f}" if row.min_airmass is not None else ""
+
+
+def _why_not(row: Any, best_format: Any) -> str:
+    """The reason a row is not observable, with its highest moment of the night."""
+    if row.observable:
+        return ""
+    reason = row.reason or "not observable"
+    if row.best_time is None or row.altitude is None:
+        return reason
+    if row.altitude <= 0:
+        return f"{reason} (below the horizon all night)"
+    airmass = f", airmass {row.min_airmass:.2f}" if row.min_airmass is not None else ""
+    return f"{reason} (highest {row.altitude:.0f}°{airmass} at {best_format(row.best_time)})"
 
 
 def _csv_value(value: Any) -> Any:
