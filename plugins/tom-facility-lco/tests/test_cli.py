@@ -57,8 +57,22 @@ def test_observe_update_and_download(tom, lco):
 
 def test_cancel_through_the_portal(tom, lco):
     [record] = observe(tom, "--json").json()
-    [cancelled] = tom("observations", "cancel", str(record["id"]), "--yes", "--json").json()
-    assert cancelled["status"] == "CANCELED" and lco.state(record["request"]) == "CANCELED"
+    result = tom("observations", "cancel", str(record["id"]), "--yes", "--json")
+    [cancelled] = result.json()
+    assert cancelled["status"] == "CANCELED" and cancelled["cancelled"] and lco.state(record["request"]) == "CANCELED"
+    assert result.stderr == ""
+
+
+def test_cancel_of_a_request_that_had_ended_at_lco_says_so(tom, lco):
+    expired, failed = observe(tom, "--json").json()[0], observe(tom, "--json").json()[0]
+    lco.expire(expired["request"])  # the records still say PENDING: LCO answers 400 for the first
+    lco.fail(failed["request"])
+    result = tom("observations", "cancel", str(expired["id"]), str(failed["id"]), "--yes", "--json")
+    assert [(r["status"], r["cancelled"]) for r in result.json()] == [("WINDOW_EXPIRED", False),
+                                                                      ("FAILURE_LIMIT_REACHED", False)]
+    assert result.stderr.splitlines() == [f"Not cancelled: record {expired['id']} is WINDOW_EXPIRED.",
+                                          f"Not cancelled: record {failed['id']} is FAILURE_LIMIT_REACHED."]
+    assert lco.state(expired["request"]) == "WINDOW_EXPIRED"
 
 
 def test_a_500_during_update_is_reported_and_the_next_update_works(tom, lco):

@@ -85,6 +85,28 @@ def test_observations_list_show_update_cancel(tom, sim):
     assert tom("observations", "show", "999", expect=1).stderr == "Error: no observation record with id 999\n"
 
 
+def test_cancel_of_requests_that_had_already_ended_says_so(tom, sim):
+    def observe(target):
+        return tom("observe", "sim", target, "--filter", "r", "--exposure-time", "30", "--end", END, "--json").json()[0]
+
+    expired, failed, stale, open_ = observe("SN2024abc"), observe("M31"), observe("SN2024abc"), observe("M31")
+    sim.set_state(expired["request"], "EXPIRED")
+    sim.fail(failed["request"])
+    tom("observations", "update", str(expired["id"]), str(failed["id"]))
+    sim.set_state(stale["request"], "EXPIRED")  # ended at the facility; the record still says PENDING
+    ids = [str(r["id"]) for r in (expired, failed, stale, open_)]
+    result = tom("observations", "cancel", *ids, "--yes", "--json")
+    rows = {r["id"]: r for r in result.json()}
+    assert [(rows[r["id"]]["status"], rows[r["id"]]["cancelled"]) for r in (expired, failed, stale, open_)] == [
+        ("EXPIRED", False), ("FAILED", False), ("EXPIRED", False), ("CANCELED", True)]
+    assert result.stderr.splitlines() == [f"Not cancelled: record {expired['id']} is EXPIRED.",
+                                          f"Not cancelled: record {failed['id']} is FAILED.",
+                                          f"Not cancelled: record {stale['id']} is EXPIRED."]
+    again = tom("observations", "cancel", str(open_["id"]), "--yes")  # cancelled before: not by this call
+    assert again.stderr == f"Not cancelled: record {open_['id']} is CANCELED.\n"
+    assert tom("observations", "show", str(stale["id"]), "--json").json()["history"][-1]["status"] == "EXPIRED"
+
+
 def test_update_exits_1_when_a_facility_fails(tom, sim, caplog):
     tom("observe", "sim", "SN2024abc", "--filter", "r", "--exposure-time", "30", "--end", END)
     sim.failing_status = 1

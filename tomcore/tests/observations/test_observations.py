@@ -205,8 +205,9 @@ def test_cancel(sim_tom, sim, events):
     sim.complete(second.facility_id)
     sim_tom.observations.update()
     events.batches.clear()
-    infos = sim_tom.observations.cancel([first.id, second.id])
-    assert [i.status for i in infos] == ["CANCELED", "COMPLETED"]
+    report = sim_tom.observations.cancel([first.id, second.id])
+    assert [i.status for i in report.records] == ["CANCELED", "COMPLETED"]
+    assert report.cancelled == {first.id} and [i.id for i in report.not_cancelled] == [second.id]
     [[change]] = events.batches
     assert change.observation.id == first.id and change.observation.failed
     assert sim_tom.observations.get(first.id).history[-1].source == "cancel"

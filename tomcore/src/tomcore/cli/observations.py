@@ -70,15 +70,14 @@ def show_command(record: str, as_json: bool) -> None:
 def cancel_command(records: tuple[str, ...], yes: bool, as_json: bool) -> None:
     """Cancel requests at their facilities (ids, or FACILITY:REQUEST_ID)."""
     confirm(f"Cancel {len(records)} observation request(s)?", yes)
-    infos = get_tom().observations.cancel(list(records))
-    rows = [observation_row(i) for i in infos]
+    report = get_tom().observations.cancel(list(records))
+    rows = [observation_row(i) | {"cancelled": i.id in report.cancelled} for i in report.records]
     if as_json:
         print_json(rows)
     else:
         print_table(rows, ["id", "target", "facility", "request", "status"])
-    for info in infos:  # a cancelled request is in a failed state; anything else was not cancelled
-        if not info.failed:
-            click.echo(f"Not cancelled: record {info.id} is {info.status}.", err=True)
+    for info in report.not_cancelled:  # it had already ended (or the facility did not cancel it)
+        click.echo(f"Not cancelled: record {info.id} is {info.status}.", err=True)
 
 
 def _report_errors(errors: dict[str, str] | list[str]) -> None:

@@ -14,7 +14,6 @@ cancel). Polling and data downloads live in :mod:`tomcore.services.observation_u
 
 from __future__ import annotations
 
-import builtins
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
@@ -79,6 +78,29 @@ class ValidationOutcome:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+@attrs.define(kw_only=True)
+class CancelReport:
+    """The records after ``cancel``, and which of them this call cancelled. The others had
+    already ended (COMPLETED, WINDOW_EXPIRED, an earlier CANCELED...) or were not cancelled
+    by their facility: they keep the state it gave."""
+
+    records: list[ObservationInfo] = attrs.Factory(list)
+    cancelled: set[int] = attrs.Factory(set)
+
+    @property
+    def not_cancelled(self) -> list[ObservationInfo]:
+        return [info for info in self.records if info.id not in self.cancelled]
+
+
+def _cancelled(facility: Facility | None, was_terminal: bool, old: str, new: str) -> bool:
+    """Whether ``old`` -> ``new`` is this cancel's doing: an open request that reached the
+    facility's cancelled state (any failed state when it names none)."""
+    if facility is None or was_terminal or old == new:
+        return False
+    named = {s for s in facility.failed_states if "CANCEL" in s.upper()}
+    return new in (named or facility.failed_states)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -484,9 +506,10 @@ class ObservationService:
 
     # -- cancelling ----------------------------------------------------------------------------
 
-    def cancel(self, records: Sequence[int | str]) -> builtins.list[ObservationInfo]:
+    def cancel(self, records: Sequence[int | str]) -> CancelReport:
         """Cancel requests at their facilities (records of observations made elsewhere are
-        set to their facility's cancelled state). Returns the records after."""
+        set to their facility's cancelled state). Returns the records after, and which of
+        them were cancelled (not those that had already ended: they keep their state)."""
         with self.tom.db.session(readonly=True) as session:
             rows = [self._row(session, r) for r in records]
             targets = [(row.id, row.facility, row.facility_id, row.status) for row in rows]
@@ -508,6 +531,7 @@ class ObservationService:
         from tomcore.store.models import ObservationRecordRow
 
         now = self.tom.now()
+        done: set[int] = set()
         with self.tom.db.session() as session:
             applied = []
             rows = []
@@ -516,13 +540,16 @@ class ObservationService:
                 if row is None:
                     continue
                 rows.append(row)
-                result = apply_status(session, row, self._facility_or_none(row.facility), status, now, source="cancel")
+                known = self._facility_or_none(row.facility)
+                if _cancelled(known, bool(row.terminal), row.status, status):
+                    done.add(record_id)
+                result = apply_status(session, row, known, status, now, source="cancel")
                 if result is not None:
                     applied.append((row, result[0], result[1]))
             changes = changes_for(session, applied, now)
             infos = load_infos(session, rows)
         self.emit(changes)
-        return infos
+        return CancelReport(records=infos, cancelled=done)
 
     # -- following -----------------------------------------------------------------------------
 
