@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import IO, Any, ClassVar
 
 from tom_facility_lco.client import LCOClient, parse_time
-from tom_facility_lco.params import DEFAULT_INSTRUMENT, OBSERVATION_TYPES, SPECTRA
+from tom_facility_lco.params import DEFAULT_INSTRUMENT, MUSCAT_CHANNELS, MUSCAT_IMAGING, OBSERVATION_TYPES, SPECTRA
 from tom_facility_lco.sites import SITES
 from tomcore.config import Setting
 from tomcore.contracts.facilities import (
@@ -84,7 +84,8 @@ class _Download:
 
 
 class LCOFacility(Facility):
-    """Imaging and spectroscopy on the LCO 0.4 m, 1 m and 2 m telescopes."""
+    """Imaging (MuSCAT's four channels at once too) and spectroscopy on the LCO 0.4 m, 1 m and
+    2 m telescopes."""
 
     name = "lco"
     title = "LCO"
@@ -160,12 +161,19 @@ class LCOFacility(Facility):
         return result
 
     def default_observation_type(self, params: Mapping[str, Any]) -> str:
-        if params.get("slit") or "FLOYDS" in str(params.get("instrument") or "").upper():
+        from tom_facility_lco.muscat import is_muscat
+
+        instrument = str(params.get("instrument") or "").upper()
+        if params.get("slit") or "FLOYDS" in instrument:
             return SPECTRA
+        if "MUSCAT" in instrument or any(params.get(f"exposure_time_{band}") is not None for band in MUSCAT_CHANNELS):
+            return MUSCAT_IMAGING
         if params.get("instrument"):
             info = self.client.instruments().get(str(params["instrument"]))
             if info and str(info.get("type", "")).upper() == "SPECTRA":
                 return SPECTRA
+            if info and is_muscat(info):
+                return MUSCAT_IMAGING
         return "IMAGING"
 
     def watch_hours(self) -> float:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import attrs
+
 from tom_facility_lco.sites import SITE_TABLE
 from tomcore.contracts.base import Param
 
 IMAGING = "IMAGING"
 SPECTRA = "SPECTRA"
+MUSCAT_IMAGING = "MUSCAT_IMAGING"
+#: MuSCAT's four channels, exposed at once behind its dichroics (SDSS g', r', i' and z_s).
+MUSCAT_CHANNELS = ("g", "r", "i", "z")
 OBSERVATION_MODES = ("NORMAL", "RAPID_RESPONSE", "TIME_CRITICAL")
-DEFAULT_INSTRUMENT = {IMAGING: "1M0-SCICAM-SINISTRO", SPECTRA: "2M0-FLOYDS-SCICAM"}
+DEFAULT_INSTRUMENT = {IMAGING: "1M0-SCICAM-SINISTRO", SPECTRA: "2M0-FLOYDS-SCICAM", MUSCAT_IMAGING: "2M0-SCICAM-MUSCAT"}
 
 COMMON: tuple[Param, ...] = (
     Param("instrument", help="Instrument type code from the portal (`tom facilities show lco`), "
           "e.g. 1M0-SCICAM-SINISTRO, 2M0-FLOYDS-SCICAM; default by --type."),
-    Param("exposure_time", "float", help="Exposure time in seconds (one value, or one per --filter).",
+    Param("exposure_time", "float", help="Exposure time in seconds (one value, or one per --filter; "
+          "MUSCAT_IMAGING: one value for every channel, see --exposure-time-g).",
           required=True, multiple=True, minimum=0.0, metavar="SECONDS"),
     Param("exposure_count", "int", help="Exposures per filter (one value, or one per --filter).",
           multiple=True, minimum=1, metavar="N"),
@@ -59,4 +65,18 @@ SPECTRA_PARAMS: tuple[Param, ...] = (
           choices=("none", "before", "after", "both")),
 )
 
-OBSERVATION_TYPES = {IMAGING: IMAGING_PARAMS, SPECTRA: SPECTRA_PARAMS}
+#: MuSCAT: one exposure time per channel (--exposure-time for all of them, --exposure-time-<band>
+#: for one), so --exposure-time is not required on its own here.
+MUSCAT_PARAMS: tuple[Param, ...] = (
+    *(attrs.evolve(p, required=False) if p.name == "exposure_time" else p for p in COMMON),
+    *(Param(f"exposure_time_{band}", "float", help=f"MUSCAT_IMAGING: exposure time of the {band} channel in "
+            "seconds (default: --exposure-time).", minimum=0.0, metavar="SECONDS") for band in MUSCAT_CHANNELS),
+    Param("exposure_mode", help="MUSCAT_IMAGING: SYNCHRONOUS (the channels' exposures start together) or "
+          "ASYNCHRONOUS (each channel runs its own); the codes come from the portal (default: the instrument's)."),
+    Param("optical_element", help="MUSCAT_IMAGING: position of one of the instrument's optical elements, "
+          "GROUP=CODE (e.g. narrowband_g_position=in); the others take the instrument's default.",
+          multiple=True, metavar="GROUP=CODE"),
+    Param("guiding", help="Guiding: ON, OFF (default: the instrument's).", choices=("ON", "OFF")),
+)
+
+OBSERVATION_TYPES = {IMAGING: IMAGING_PARAMS, MUSCAT_IMAGING: MUSCAT_PARAMS, SPECTRA: SPECTRA_PARAMS}

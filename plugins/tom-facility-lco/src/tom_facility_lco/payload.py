@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tom_facility_lco.client import iso
-from tom_facility_lco.params import IMAGING, SPECTRA
+from tom_facility_lco.muscat import is_muscat, muscat_instrument_config
+from tom_facility_lco.params import IMAGING, MUSCAT_IMAGING, SPECTRA
 from tomcore.domain.targets import Target
 from tomcore.errors import ValidationError
 
@@ -120,8 +121,13 @@ def build_request_group(
     parameters at fault for everything that can be checked here."""
     errors: dict[str, list[str]] = {}
     kind = str(instrument.get("type", "IMAGE")).upper()
-    if observation_type == IMAGING and kind == "SPECTRA":
+    if observation_type in (IMAGING, MUSCAT_IMAGING) and kind == "SPECTRA":
         errors.setdefault("instrument", []).append(f"{instrument_code} is a spectrograph; use --type SPECTRA")
+    elif observation_type == IMAGING and is_muscat(instrument):
+        errors.setdefault("instrument", []).append(
+            f"{instrument_code} exposes its four channels at once; use --type MUSCAT_IMAGING")
+    elif observation_type == MUSCAT_IMAGING and not is_muscat(instrument):
+        errors.setdefault("instrument", []).append(f"{instrument_code} is not a MuSCAT camera; use --type IMAGING")
     if observation_type == SPECTRA and kind != "SPECTRA":
         errors.setdefault("instrument", []).append(f"{instrument_code} is not a spectrograph; use --type IMAGING")
     try:
@@ -197,6 +203,14 @@ def build_request_group(
         configurations.append(spectrum)
         if when in ("after", "both") and can_calibrate:
             configurations += after
+    elif observation_type == MUSCAT_IMAGING:
+        configurations.append({
+            "type": "EXPOSE", "instrument_type": instrument_code,
+            "instrument_configs": [muscat_instrument_config(params, instrument, readout, errors)],
+            "acquisition_config": {"mode": "OFF"},
+            "guiding_config": {"optional": True} | ({"mode": params["guiding"]} if params.get("guiding") else {}),
+            "constraints": constraints, "target": target_body,
+        })
     else:
         filters = [str(f) for f in params.get("filter") or []]
         allowed = _codes(instrument, "filters")
@@ -266,13 +280,15 @@ _REQUEST = {"acceptability_threshold": "acceptability_threshold", "configuration
             "optimization_type": "optimization_type", "observation_note": "observation_note", "non_field_errors": "request",
             "cadence": "request"}
 _CONSTRAINTS = {"max_airmass", "min_lunar_distance", "max_lunar_phase", "max_seeing"}
+_IC_EXTRA = {"exposure_mode", "exposure_time_g", "exposure_time_r", "exposure_time_i", "exposure_time_z"}
 _IC = {"exposure_time": "exposure_time", "exposure_count": "exposure_count", "mode": "readout_mode",
        "rotator_mode": "rotator_mode"}
 
 
 def _guess(message: str, default: str) -> str:
     text = message.lower()
-    for needle, field in (("visible", "request"), ("filter", "filter"), ("slit", "slit"), ("readout", "readout_mode"),
+    for needle, field in (("visible", "request"), ("filter", "filter"), ("slit", "slit"),
+                          ("optical element", "optical_element"), ("readout", "readout_mode"),
                           ("exposure", "exposure_time"), ("instrument", "instrument"), ("airmass", "max_airmass"),
                           ("lunar", "min_lunar_distance"), ("window start", "start"), ("window", "end"), ("semester", "end"),
                           ("proposal", "proposal"), ("ipp", "ipp")):
@@ -318,8 +334,13 @@ def _field_for(path: list[str | int], message: str) -> str:
     if key == "instrument_configs":
         inner = conf[1:] or ["non_field_errors"]
         if inner[0] == "optical_elements":
-            return str(inner[1]) if len(inner) > 1 else _guess(message, "filter")
+            element = str(inner[1]) if len(inner) > 1 else ""
+            if element and element not in ("filter", "slit"):
+                return "optical_element"
+            return element or _guess(message, "filter")
         if inner[0] == "extra_params":
+            if len(inner) > 1 and inner[1] in _IC_EXTRA:
+                return inner[1]  # MuSCAT's exposure_mode and per-channel exposure times
             return "extra_params." + ".".join(inner[1:]) if len(inner) > 1 else "extra_params"
         if inner[0] in _IC:
             return _IC[inner[0]]

@@ -22,7 +22,8 @@ def _config_type(code: str, name: str, requires_elements: bool = True, force_acq
 
 
 def default_instruments() -> dict[str, Any]:
-    """Three instruments in the shape of ``/api/instruments/``: the 1 m and 0.4 m imagers and FLOYDS."""
+    """Four instruments in the shape of ``/api/instruments/``: the 1 m and 0.4 m imagers, the 2 m
+    MuSCAT (four channels at once) and FLOYDS."""
     filters = [_element("gp", "SDSS g'"), _element("rp", "SDSS r'", True), _element("ip", "SDSS i'"),
                _element("zs", "Pan-STARRS Z"), _element("B", "Bessell-B"), _element("V", "Bessell-V")]
     imaging_modes = {
@@ -49,6 +50,7 @@ def default_instruments() -> dict[str, Any]:
             "default_acceptability_threshold": 90.0, "configuration_types": expose,
             "default_configuration_type": "EXPOSE", "camera_type": dict(camera, pixel_scale=0.73),
         },
+        "2M0-SCICAM-MUSCAT": muscat_instrument(expose, camera),
         "2M0-FLOYDS-SCICAM": {
             "type": "SPECTRA", "class": "2m0", "name": "2.0 meter FLOYDS",
             "optical_elements": {"slits": [_element("slit_1.2as", "1.2 arcsec slit"),
@@ -72,6 +74,40 @@ def default_instruments() -> dict[str, Any]:
         },
     }
 
+
+
+MUSCAT_BANDS = ("g", "r", "i", "z")
+
+
+def muscat_instrument(configuration_types: dict[str, Any], camera: dict[str, Any]) -> dict[str, Any]:
+    """MuSCAT: an ``exposure`` mode group (sent as ``extra_params.exposure_mode``), one
+    exposure time per channel in ``extra_params`` (the instrument's validation_schema, a
+    Cerberus schema the portal applies to each configuration), and a narrowband in/out
+    position per channel."""
+    channel_time = {"type": "float", "required": True, "min": 0.0}
+    extra_params = {"type": "dict", "schema": {
+        "exposure_mode": {"type": "string", "required": True},
+        **{f"exposure_time_{band}": dict(channel_time) for band in MUSCAT_BANDS},
+    }}
+    return {
+        "type": "IMAGE", "class": "2m0", "name": "2.0 meter MuSCAT",
+        "optical_elements": {f"narrowband_{band}_positions": [_element("out", "Out", True), _element("in", "In")]
+                             for band in MUSCAT_BANDS},
+        "modes": {
+            "readout": {"type": "readout", "default": "MUSCAT_FAST",
+                        "modes": [_mode("MUSCAT_FAST", "Fast readout", 5.0), _mode("MUSCAT_SLOW", "Slow readout", 22.0)]},
+            "exposure": {"type": "exposure", "default": "SYNCHRONOUS",
+                         "modes": [_mode("SYNCHRONOUS", "Synchronous"), _mode("ASYNCHRONOUS", "Asynchronous")]},
+            "guiding": {"type": "guiding", "default": "ON", "modes": [_mode("ON", "On"), _mode("OFF", "Off")]},
+            "acquisition": {"type": "acquisition", "default": "OFF", "modes": [_mode("OFF", "Off")]},
+        },
+        "validation_schema": {"instrument_configs": {"type": "list", "schema": {"type": "dict", "schema": {
+            "extra_params": dict(extra_params, required=True)}}}},
+        "default_acceptability_threshold": 90.0,
+        "configuration_types": {k: v for k, v in configuration_types.items() if k in ("EXPOSE", "REPEAT_EXPOSE")},
+        "default_configuration_type": "EXPOSE",
+        "camera_type": dict(camera, science_field_of_view=9.1, pixel_scale=0.27, pixels_x=2048, pixels_y=2048),
+    }
 
 
 def real_semesters(first: int = 2000, last: int = 2100) -> list[tuple[datetime, datetime]]:

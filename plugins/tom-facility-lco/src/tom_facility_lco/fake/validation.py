@@ -20,6 +20,58 @@ if TYPE_CHECKING:  # pragma: no cover
     from tom_facility_lco.fake.state import FakeLCO
 
 
+_CERBERUS_TYPES: dict[str, tuple[type, ...]] = {
+    "float": (int, float), "number": (int, float), "integer": (int,), "string": (str,), "boolean": (bool,),
+    "dict": (dict,), "list": (list,)}
+
+
+def schema_errors(schema: dict[str, Any], document: Any) -> dict[str, Any]:
+    """The subset of Cerberus the portal's validation_schemas use (required, type, min, max,
+    allowed, nested schema), with errors in the portal's nested DRF shape."""
+    errors: dict[str, Any] = {}
+    if not isinstance(document, dict):
+        return {"non_field_errors": ["must be of dict type"]}
+    for key, rule in schema.items():
+        if key not in document:
+            if rule.get("required"):
+                errors[key] = ["required field"]
+            continue
+        value = document[key]
+        kind = rule.get("type")
+        if kind and (not isinstance(value, _CERBERUS_TYPES[kind]) or (isinstance(value, bool) and kind != "boolean")):
+            errors[key] = [f"must be of {kind} type"]
+        elif "allowed" in rule and value not in rule["allowed"]:
+            errors[key] = [f"unallowed value {value}"]
+        elif "min" in rule and value < rule["min"]:
+            errors[key] = [f"min value is {rule['min']}"]
+        elif "max" in rule and value > rule["max"]:
+            errors[key] = [f"max value is {rule['max']}"]
+        elif kind == "dict" and "schema" in rule:
+            if inner := schema_errors(rule["schema"], value):
+                errors[key] = inner
+        elif kind == "list" and "schema" in rule:
+            items = [schema_errors(rule["schema"].get("schema", {}), item) for item in value]
+            if any(items):
+                errors[key] = items
+    return errors
+
+
+def _merge(errors: dict[str, Any], more: dict[str, Any]) -> None:
+    """Merge nested DRF-shaped errors (dicts by key, lists of children by position)."""
+    for key, value in more.items():
+        mine = errors.get(key)
+        if isinstance(mine, dict) and isinstance(value, dict):
+            _merge(mine, value)
+        elif isinstance(mine, list) and isinstance(value, list) and len(mine) == len(value) and all(
+                isinstance(x, dict) for x in (*mine, *value)):
+            for child, extra in zip(mine, value, strict=True):
+                _merge(child, extra)
+        elif isinstance(mine, list) and isinstance(value, list):
+            mine.extend(value)
+        elif mine is None:
+            errors[key] = value
+
+
 class Validator:
     """The portal's checks of a request group, giving errors in its nested DRF shape."""
 
@@ -231,6 +283,8 @@ class Validator:
                 if mode not in readout_modes:
                     ierr["mode"] = [f"Invalid readout mode {mode}. Valid readout modes are "
                                     f"{', '.join(readout_modes)}"]
+                if "exposure" in info["modes"]:
+                    self.check_exposure_modes(info, ic, ierr)
                 elements = ic.get("optical_elements") or {}
                 if requires_elements:
                     for group, choices in info["optical_elements"].items():
@@ -249,6 +303,8 @@ class Validator:
                 duration += ic_duration
             if any(ic_errors):
                 errors["instrument_configs"] = ic_errors
+        if info.get("validation_schema") and isinstance(ics, list):
+            _merge(errors, schema_errors(info["validation_schema"], config))
         repeat = config.get("repeat_duration")
         if str(ctype).startswith("REPEAT_"):
             seconds = _number(repeat)
@@ -267,6 +323,24 @@ class Validator:
         if terr:
             errors["target"] = terr
         return errors, {"instrument_configs": ic_durations, "duration": duration}
+
+    def check_exposure_modes(self, info: dict[str, Any], ic: dict[str, Any], ierr: dict[str, Any]) -> None:
+        """MuSCAT: ``extra_params.exposure_mode`` must be one of the instrument's ``exposure``
+        modes, and ``exposure_time`` (what the portal schedules) must cover the longest channel."""
+        raw = ic.get("extra_params")
+        extra: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        group = info["modes"]["exposure"]
+        codes = [m["code"] for m in group.get("modes", []) if m.get("schedulable", True)]
+        mode = extra.get("exposure_mode")
+        if mode is not None and mode not in codes:
+            ierr.setdefault("extra_params", {})["exposure_mode"] = [
+                f"Invalid exposure mode {mode}. Valid exposure modes are {', '.join(codes)}"]
+        channels = [_number(v) for k, v in extra.items() if str(k).startswith("exposure_time_")]
+        longest = max((c for c in channels if c is not None), default=None)
+        exposure = _number(ic.get("exposure_time"))
+        if longest is not None and exposure is not None and exposure < longest:
+            ierr.setdefault("exposure_time", []).append(
+                f"exposure_time {exposure:g} is shorter than the longest channel exposure time {longest:g}")
 
     def check_target(self, target: Any) -> dict[str, Any]:
         if not isinstance(target, dict):
