@@ -82,15 +82,27 @@ class PointsView(Sequence[PhotometryPoint]):
     """A read-only sequence of :class:`PhotometryPoint` backed by columns.
 
     Events about a million uploaded points hand plugins one of these instead of a million
-    objects: indexing or iterating makes points on the fly, and ``table`` gives the columns
-    (a ``pyarrow.Table`` with :data:`PHOTOMETRY_COLUMNS`) to code that wants them.
+    objects: indexing or iterating makes points on the fly (10,000 at a time), and ``table``
+    gives the columns (a ``pyarrow.Table`` with :data:`PHOTOMETRY_COLUMNS`) to code that
+    wants them. ``rows`` (row numbers of ``table``, a numpy array) shows only those rows, in
+    that order, without copying them; ``table`` then copies them out when asked for.
     """
 
-    def __init__(self, table: Any) -> None:
-        self.table = table
+    def __init__(self, table: Any, rows: Any = None) -> None:
+        self._table = table
+        self._rows = rows
+
+    @property
+    def table(self) -> Any:
+        """The points as columns (made on each access when the view shows some rows only)."""
+        if self._rows is None:
+            return self._table
+        import pyarrow as pa
+
+        return self._table.take(pa.array(self._rows))
 
     def __len__(self) -> int:
-        return int(self.table.num_rows)
+        return int(self._table.num_rows if self._rows is None else len(self._rows))
 
     @overload
     def __getitem__(self, index: int) -> PhotometryPoint: ...
@@ -99,17 +111,29 @@ class PointsView(Sequence[PhotometryPoint]):
     def __getitem__(self, index: slice) -> Sequence[PhotometryPoint]: ...
 
     def __getitem__(self, index: int | slice) -> PhotometryPoint | Sequence[PhotometryPoint]:
-        if isinstance(index, slice):
-            return list(self)[index]
+        if isinstance(index, slice):  # another view, of the rows sliced
+            import numpy as np
+
+            rows = np.arange(len(self))[index] if self._rows is None else self._rows[index]
+            return PointsView(self._table, rows)
         n = len(self)
         if index < 0:
             index += n
         if not 0 <= index < n:
             raise IndexError(index)
-        return _point(self.table.slice(index, 1).to_pylist()[0])
+        row = index if self._rows is None else int(self._rows[index])
+        return _point(self._table.slice(row, 1).to_pylist()[0])
 
     def __iter__(self) -> Iterator[PhotometryPoint]:
-        for batch in self.table.to_batches(max_chunksize=10_000):
+        step = 10_000
+        if self._rows is None:
+            batches = self._table.to_batches(max_chunksize=step)
+        else:
+            import pyarrow as pa
+
+            batches = (self._table.take(pa.array(self._rows[start:start + step]))
+                       for start in range(0, len(self._rows), step))
+        for batch in batches:
             for row in batch.to_pylist():
                 yield _point(row)
 

@@ -433,7 +433,7 @@ class DataService(ProductQueries):
                    since: float | None = None, until: float | None = None) -> pa.Table:
         """A target's photometry as columns (``pyarrow.Table``), by time. ``since`` and
         ``until`` are MJD."""
-        from tomcore.services.photometry import table_of
+        from tomcore.services.photometry_read import table_of
 
         with self.tom.db.session(readonly=True) as session:
             target_id, _ = self._target(session, target)
@@ -442,7 +442,7 @@ class DataService(ProductQueries):
     def points(self, target: int | str | Any, *, band: str | Sequence[str] | None = None,
                since: float | None = None, until: float | None = None) -> builtins.list[PhotometryPoint]:
         """A target's photometry as :class:`PhotometryPoint` objects, by time."""
-        from tomcore.services.photometry import points_of
+        from tomcore.services.photometry_read import points_of
 
         with self.tom.db.session(readonly=True) as session:
             target_id, _ = self._target(session, target)

@@ -5,7 +5,8 @@ path: it takes columns (a ``pyarrow.Table``), drops rows without a finite time o
 drops repeats within the batch and points already stored (one indexed query per 900
 targets), inserts the rest with multi-row ``INSERT ... ON CONFLICT DO NOTHING`` statements
 through the session's own DBAPI connection (no Python object per point beyond the values
-themselves), and returns exactly the rows it added. :func:`insert_points` is the same for
+themselves), a big table 100,000 rows at a time in time order (:func:`insert_rows`), and
+returns exactly the rows it added. :func:`insert_points` is the same for
 :class:`PhotometryPoint` objects (broker light curves). Both write in the caller's
 transaction; the caller fires ``on_reduced_data_saved`` after commit.
 """
@@ -20,6 +21,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from tomcore.domain.data import PHOTOMETRY_COLUMNS, PhotometryPoint, PointsView
+from tomcore.services.photometry_read import points_of, row_to_point, table_of  # noqa: F401 - their first home
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -100,7 +102,9 @@ def as_table(data: Any, *, target_id: int | None = None, default_source: str | N
         else:
             array = pa.array(values, field.type, from_pandas=True)
         if field.type == pa.float64():
-            array = pc.if_else(pc.is_finite(array), array, pa.scalar(None, pa.float64()))
+            finite = pc.is_finite(array)
+            if pc.any(pc.invert(finite)).as_py():  # a copy only when a NaN or an infinity is there
+                array = pc.if_else(finite, array, pa.scalar(None, pa.float64()))
         arrays.append(array)
     table = pa.Table.from_arrays(arrays, schema=target)
     if default_source is not None:
@@ -298,15 +302,68 @@ def insert_table(
     without a finite time or a band are left out. ``new_targets``: ids of targets created
     in this transaction and given no points yet (their stored points are not looked up).
     """
+    import pyarrow as pa
+
+    rows = insert_rows(session, table, query_name=query_name, data_product_id=data_product_id, now=now,
+                       new_targets=new_targets)
+    return table if len(rows) == table.num_rows else table.take(pa.array(rows))
+
+
+#: Rows checked and written at a time by :func:`insert_rows`: what a write holds beyond
+#: the table itself is bounded by this, not by the size of the file.
+CHUNK_ROWS = 100_000
+
+
+def insert_rows(
+    session: Session,
+    table: pa.Table,
+    *,
+    query_name: str | None = None,
+    data_product_id: int | None = None,
+    now: datetime | None = None,
+    new_targets: Collection[int] = (),
+    chunk_rows: int | None = None,
+) -> Any:
+    """:func:`insert_table`, returning the row numbers (ascending, a numpy int64 array) of
+    the rows added instead of a copy of them.
+
+    A big table is written ``chunk_rows`` rows at a time, in time order (so each chunk's
+    look-up of stored points covers its own stretch of time only), all in the caller's
+    transaction: a failure anywhere writes nothing.
+    """
+    import numpy as np
+    import pyarrow as pa
+
     from tomcore.store.base import utcnow
 
-    if table.num_rows == 0:
-        return table
-    keep = _new_rows(session, table, new_targets)
-    added = table if len(keep) == table.num_rows else table.take(keep)
-    if added.num_rows == 0:
-        return added
+    n = table.num_rows
+    if n == 0:
+        return np.zeros(0, "int64")
     now = (now or utcnow()).astimezone(UTC)
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    if n <= chunk_rows:
+        keep = _new_rows(session, table, new_targets)
+        _insert(session, table if len(keep) == n else table.take(pa.array(keep)), query_name, data_product_id, now)
+        return np.asarray(keep, dtype="int64")
+    time = table["time"].to_numpy(zero_copy_only=False).astype("float64")
+    order = np.argsort(time, kind="stable")  # equal times keep the table's order: its first wins
+    del time
+    added = []
+    for start in range(0, n, chunk_rows):
+        rows = order[start:start + chunk_rows]
+        chunk = table.take(pa.array(rows))
+        # earlier chunks are in the database now (same transaction): found as stored
+        keep = _new_rows(session, chunk, new_targets)
+        if len(keep):
+            _insert(session, chunk.take(pa.array(keep)), query_name, data_product_id, now)
+            added.append(rows[keep])
+    return np.sort(np.concatenate(added)) if added else np.zeros(0, "int64")
+
+
+def _insert(session: Session, added: pa.Table, query_name: str | None, data_product_id: int | None,
+            now: datetime) -> None:
+    if added.num_rows == 0:
+        return
     connection = session.connection()
     dialect = connection.dialect.name
     created = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else now.isoformat()
@@ -316,7 +373,6 @@ def insert_table(
         _write(cursor, dialect, added, constants)
     finally:
         cursor.close()
-    return added
 
 
 #: Columns whose values repeat (a target, a band, a telescope): written as SQL literals, one
@@ -505,61 +561,6 @@ def split_by_target(table: pa.Table) -> dict[int, PointsView]:
     bounds = np.searchsorted(tid[order], targets)
     ends = [*bounds[1:], len(order)]
     return {int(t): PointsView(ordered.slice(int(a), int(b - a))) for t, a, b in zip(targets, bounds, ends, strict=True)}
-
-
-# -- reading -------------------------------------------------------------------------------------
-
-
-def row_to_point(row: Any) -> PhotometryPoint:
-    return PhotometryPoint(
-        time=row.time, band=row.band, mag=row.mag, mag_err=row.mag_err, flux=row.flux, flux_err=row.flux_err,
-        flux_unit=row.flux_unit, limit=row.mag_limit, telescope=row.telescope, instrument=row.instrument,
-        source=row.source, source_id=row.source_id, extra=row.extra,
-    )
-
-
-def _filtered(query: Any, band: str | Sequence[str] | None, since: float | None, until: float | None = None) -> Any:
-    from tomcore.store.models import PhotometryRow
-
-    if band is not None:
-        bands = [band] if isinstance(band, str) else list(band)
-        query = query.where(PhotometryRow.band.in_(bands))
-    if since is not None:
-        query = query.where(PhotometryRow.time >= since)
-    if until is not None:
-        query = query.where(PhotometryRow.time <= until)
-    return query
-
-
-def points_of(session: Session, target_id: int, *, band: str | Sequence[str] | None = None,
-              since: float | None = None, until: float | None = None) -> list[PhotometryPoint]:
-    """The stored points of a target, by time."""
-    from sqlalchemy import select
-
-    from tomcore.store.models import PhotometryRow
-
-    query = _filtered(select(PhotometryRow).where(PhotometryRow.target_id == target_id), band, since, until)
-    return [row_to_point(r) for r in session.execute(query.order_by(PhotometryRow.time, PhotometryRow.band)).scalars()]
-
-
-def table_of(session: Session, target_id: int, *, band: str | Sequence[str] | None = None,
-             since: float | None = None, until: float | None = None) -> pa.Table:
-    """The stored points of a target as columns (canonical schema, ``target_id`` set), by time."""
-    import pyarrow as pa
-    from sqlalchemy import select
-
-    from tomcore.store.models import PhotometryRow as P
-
-    columns = [P.target_id, P.time, P.band, P.mag, P.mag_err, P.flux, P.flux_err, P.flux_unit, P.mag_limit,
-               P.telescope, P.instrument, P.source, P.source_id, P.extra]
-    query = _filtered(select(*columns).where(P.target_id == target_id), band, since, until).order_by(P.time, P.band)
-    rows = session.execute(query).all()
-    target = schema()
-    if not rows:
-        return target.empty_table()
-    values = list(zip(*rows, strict=True))
-    values[-1] = tuple(None if v is None else json.dumps(v) for v in values[-1])
-    return pa.Table.from_arrays([pa.array(v, f.type) for v, f in zip(values, target, strict=True)], schema=target)
 
 
 def delete_of_product(session: Session, data_product_id: int) -> int:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from tomcore.contracts.processors import ProcessedData
-from tomcore.domain.data import PHOTOMETRY, SPECTROSCOPY, ReducedDataBatch, ReducedValue, Spectrum
+from tomcore.domain.data import PHOTOMETRY, SPECTROSCOPY, PointsView, ReducedDataBatch, ReducedValue, Spectrum
 from tomcore.errors import TomError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -167,7 +167,7 @@ def write(session: Session, *, target_id: int, target_name: str, product_id: int
     from sqlalchemy.dialects.postgresql import insert as pg_insert
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    from tomcore.services.photometry import insert_table, split_by_target
+    from tomcore.services.photometry import insert_rows
     from tomcore.store.models import ReducedValueRow, SpectrumRow
 
     counts: dict[str, int] = {}
@@ -177,16 +177,16 @@ def write(session: Session, *, target_id: int, target_name: str, product_id: int
     if result.photometry is not None and result.photometry.num_rows:
         table = result.photometry.set_column(0, "target_id", pa.array(np.full(result.photometry.num_rows, target_id,
                                                                                dtype="int64")))
-        added = insert_table(session, table, data_product_id=product_id, now=now)
-        counts[PHOTOMETRY] = added.num_rows
-        if previous_keys and added.num_rows:
-            old = [(b, s, t) not in previous_keys for b, s, t in zip(
-                added["band"].to_pylist(), added["source"].to_pylist(), added["time"].to_pylist(), strict=True)]
-            added = added.filter(pa.array(old))
-        if added.num_rows:
-            batches.append(ReducedDataBatch(kind=PHOTOMETRY, counts={target_id: added.num_rows}, target_names=names,
+        # written a chunk at a time; the event's points are a view of the rows added (their
+        # row numbers), not a copy of them
+        rows = insert_rows(session, table, data_product_id=product_id, now=now)
+        counts[PHOTOMETRY] = len(rows)
+        if previous_keys and len(rows):
+            rows = _not_previous(table, rows, previous_keys)
+        if len(rows):
+            batches.append(ReducedDataBatch(kind=PHOTOMETRY, counts={target_id: len(rows)}, target_names=names,
                                             source=source, data_product_id=product_id,
-                                            photometry=split_by_target(added)))
+                                            photometry={target_id: PointsView(table, rows)}))
     if result.spectra:
         saved: list[Spectrum] = []
         fresh: list[Spectrum] = []  # saved, less those this product had before a reprocess
@@ -237,6 +237,22 @@ def write(session: Session, *, target_id: int, target_name: str, product_id: int
                                             source=source, data_product_id=product_id,
                                             values={target_id: fresh_values}))
     return counts, batches
+
+
+def _not_previous(table: Any, rows: Any, previous_keys: set[tuple[str, str, float]]) -> Any:
+    """The row numbers whose (band, source, time) is not in ``previous_keys`` (checked
+    100,000 rows at a time)."""
+    import numpy as np
+    import pyarrow as pa
+
+    kept = []
+    for start in range(0, len(rows), 100_000):
+        part = rows[start:start + 100_000]
+        chunk = table.select(["band", "source", "time"]).take(pa.array(part))
+        new = [(b, s, t) not in previous_keys for b, s, t in zip(
+            chunk["band"].to_pylist(), chunk["source"].to_pylist(), chunk["time"].to_pylist(), strict=True)]
+        kept.append(part[np.asarray(new, dtype=bool)])
+    return np.concatenate(kept)
 
 
 def previous_photometry(session: Session, product_id: int) -> set[tuple[str, str, float]]:
