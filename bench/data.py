@@ -130,20 +130,25 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--database-url", help="run on this database (default: SQLite in the TOM)")
     parser.add_argument("--keep", type=Path, help="make the TOM here and keep it")
-    parser.add_argument("--phase", choices=["upload"], help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=["make", "upload"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.phase == "make":
+        source = args.keep / "lightcurve.csv"
+        started = time.perf_counter()
+        make_csv(source, args.points)
+        print(f"data: {args.points:,} points, {source.stat().st_size / 1e6:.1f} MB CSV, made in "
+              f"{time.perf_counter() - started:.1f} s; database {'PostgreSQL' if args.database_url else 'SQLite'}",
+              flush=True)
+        return
     if args.phase == "upload":
         upload_phase(args.keep, args.points, args.database_url)
         return
-    # Each phase runs in its own process, so that each peak memory is its own.
+    # Each phase runs in its own process, so that each peak memory is its own: a child forked
+    # from a parent holding the CSV's table would start with the parent's resident pages.
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="tom-bench-data-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    source = workdir / "lightcurve.csv"
-    started = time.perf_counter()
-    make_csv(source, args.points)
-    print(f"data: {args.points:,} points, {source.stat().st_size / 1e6:.1f} MB CSV, made in "
-          f"{time.perf_counter() - started:.1f} s; database {'PostgreSQL' if args.database_url else 'SQLite'}",
-          flush=True)
+    subprocess.run([sys.executable, __file__, "--phase", "make", "--points", str(args.points), "--keep", str(workdir)]
+                   + (["--database-url", args.database_url] if args.database_url else []), check=True)
     command = [sys.executable, __file__, "--phase", "upload", "--points", str(args.points), "--keep", str(workdir)]
     if args.database_url:
         command += ["--database-url", args.database_url]
