@@ -23,7 +23,6 @@ in an object. Run it alone for the demo (a simulated broker, not ALeRCE)::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import fnmatch
 import json
 import math
@@ -348,11 +347,7 @@ class AlerceFake(JsonApp):
 
 def main(argv: list[str] | None = None) -> None:
     """Serve a populated fake (a SIMULATED broker) until interrupted; print its API root."""
-    import logging
-
-    from werkzeug.serving import make_server
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log on the terminal
+    from tomcore.testing.fakehttp import serve_until_interrupted
 
     parser = argparse.ArgumentParser(description="A simulated ALeRCE ZTF API (not the real service).")
     parser.add_argument("--host", default="127.0.0.1")
@@ -362,10 +357,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     app = AlerceFake()
     app.populate(args.objects, seed=args.seed)
-    server = make_server(args.host, args.port, app, threaded=True)
-    print(f"http://{args.host}:{server.server_port}{PREFIX}", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+    serve_until_interrupted(app, host=args.host, port=args.port, path=PREFIX)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,7 +19,6 @@ Run alone as a SIMULATED broker: ``python -m tom_broker_antares.fake --port 8766
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import random
@@ -317,11 +316,7 @@ class AntaresFake(JsonApp):
 
 def main(argv: list[str] | None = None) -> None:
     """Serve a populated fake (a SIMULATED broker) until interrupted; print its API root."""
-    import logging
-
-    from werkzeug.serving import make_server
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log on the terminal
+    from tomcore.testing.fakehttp import serve_until_interrupted
 
     parser = argparse.ArgumentParser(description="A simulated ANTARES API (not the real service).")
     parser.add_argument("--host", default="127.0.0.1")
@@ -331,10 +326,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     app = AntaresFake()
     app.populate(args.loci, seed=args.seed)
-    server = make_server(args.host, args.port, app, threaded=True)
-    print(f"http://{args.host}:{server.server_port}{PREFIX}", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+    serve_until_interrupted(app, host=args.host, port=args.port, path=PREFIX)
 
 
 if __name__ == "__main__":  # pragma: no cover

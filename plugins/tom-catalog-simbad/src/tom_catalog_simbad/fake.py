@@ -516,20 +516,13 @@ def main(argv: list[str] | None = None) -> None:
     ``python -m tom_catalog_simbad.fake [--port N]`` (the demo uses it to stay offline).
     """
     import argparse
-    import time
 
-    from tomcore.testing.fakehttp import start
+    from tomcore.testing.fakehttp import serve_until_interrupted
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    service = start(FakeSimbad(), port=args.port)
-    print(service.url + TAP_PATH, flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        service.stop()
+    serve_until_interrupted(FakeSimbad(), port=args.port, path=TAP_PATH)
 
 
 if __name__ == "__main__":

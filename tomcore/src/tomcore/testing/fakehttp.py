@@ -169,3 +169,18 @@ def serve(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterator[FakeServ
         yield service
     finally:
         service.stop()
+
+
+def serve_until_interrupted(app: Any, *, host: str = "127.0.0.1", port: int = 0, path: str = "") -> None:
+    """Serve ``app`` until Ctrl-C (or SIGTERM ends the process), first printing its URL plus
+    ``path`` on one line: the ``python -m <plugin>.fake`` entry of a packaged fake, so that a
+    script can read the URL (``url=$(head -1 file)``) and point the plugin at it."""
+    service = start(app, host, port)
+    print(service.url + path, flush=True)
+    try:
+        while service.thread.is_alive():
+            service.thread.join(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        service.stop()
